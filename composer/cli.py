@@ -1,0 +1,92 @@
+"""The ``composer`` command line.
+
+Each subcommand lives in ``composer/commands/<name>.py`` with two functions, ``configure(parser)``
+and ``run(args) -> int``. Those modules import nothing heavy at the top, so ``composer --help``
+and ``composer generate`` start fast; TensorFlow is only imported by the commands that train.
+Every ``ComposerError`` ends as one line on stderr and exit status 2; ``--debug`` shows the
+traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from composer import __version__
+from composer.errors import ComposerError
+
+COMMANDS = {
+    "generate": "continue a seed MIDI file with the model",
+    "tokenize": "print a MIDI file as model events (and write it back with --roundtrip)",
+    "prepare": "turn the music21 classical corpus (and your MIDI files) into training tokens",
+    "train": "train a model (or fine-tune one with --from) and save a model bundle",
+    "evaluate": "measure a model's NLL per event against n-gram baselines",
+    "render": "render a MIDI file to a WAV file",
+    "play": "play a MIDI file through the sound card or a MIDI output port",
+    "ports": "list MIDI input and output ports",
+    "live": "call-and-response with a MIDI keyboard",
+}
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line, like every other error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="composer", description=__doc__.splitlines()[0].strip("`. "))
+    parser.description = "Continue music with an LSTM trained on classical pieces, offline."
+    parser.add_argument("--version", action="version", version=f"composer {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, summary in COMMANDS.items():
+        module = _command_module(name)
+        if module is None:
+            continue
+        command = sub.add_parser(name, help=summary, description=summary)
+        command.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks"
+        )
+        module.configure(command)
+        command.set_defaults(_run=module.run)
+    return parser
+
+
+def _command_module(name: str):
+    try:
+        return importlib.import_module(f"composer.commands.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"composer.commands.{name}":
+            return None  # a command not built yet
+        raise
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args._run(args) or EXIT_OK)
+    except ComposerError as exc:
+        if args.debug:
+            raise
+        print(f"composer {args.command}: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"composer {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""The musical data types that flow between the modules.
+
+Time is measured in beats (quarter notes) everywhere inside composer: the model, the tokenizer,
+the piano roll and the generator all think in beats, so a continuation lands on the seed's grid
+whatever its tempo. Seconds appear only at the edges (audio rendering, live playing), through
+the piece's tempo map (:func:`Piece.seconds_at`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+PIANO_LOW = 21  # A0
+PIANO_HIGH = 108  # C8
+DEFAULT_TEMPO_BPM = 120.0
+
+
+@dataclass(frozen=True, order=True)
+class Note:
+    """One sounding note; ``start`` and ``end`` in beats, ``end > start``."""
+
+    start: float
+    end: float
+    pitch: int
+    velocity: int = 80
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+    def shifted(self, beats: float) -> Note:
+        return replace(self, start=self.start + beats, end=self.end + beats)
+
+
+@dataclass(frozen=True, order=True)
+class PedalSpan:
+    """Sustain pedal (CC64) held down from ``start`` to ``end``, in beats."""
+
+    start: float
+    end: float
+
+    def shifted(self, beats: float) -> PedalSpan:
+        return PedalSpan(self.start + beats, self.end + beats)
+
+
+@dataclass(frozen=True, order=True)
+class TempoChange:
+    """From ``beat`` on, the tempo is ``bpm`` quarter notes per minute."""
+
+    beat: float
+    bpm: float
+
+
+@dataclass(frozen=True, order=True)
+class TimeSignature:
+    beat: float
+    numerator: int = 4
+    denominator: int = 4
+
+    @property
+    def beats_per_bar(self) -> float:
+        """Bar length in quarter-note beats (6/8 -> 3.0)."""
+        return self.numerator * 4.0 / self.denominator
+
+
+@dataclass(frozen=True)
+class Piece:
+    """What a MIDI file holds that composer cares about.
+
+    ``notes`` are the pitched notes of every non-drum channel, merged (the model is a
+    single-stream piano model); ``drum_notes`` are kept apart so they are never fed to it.
+    ``program`` is the General MIDI program of the first pitched track, kept so the output
+    sounds like the seed.
+    """
+
+    notes: tuple[Note, ...]
+    pedals: tuple[PedalSpan, ...] = ()
+    tempos: tuple[TempoChange, ...] = (TempoChange(0.0, DEFAULT_TEMPO_BPM),)
+    time_signatures: tuple[TimeSignature, ...] = (TimeSignature(0.0),)
+    program: int = 0
+    drum_notes: tuple[Note, ...] = ()
+    texts: tuple[str, ...] = field(default=())
+
+    @property
+    def end_beat(self) -> float:
+        ends = [n.end for n in self.notes] + [p.end for p in self.pedals]
+        return max(ends, default=0.0)
+
+    @property
+    def bpm(self) -> float:
+        """The first tempo: what a continuation keeps."""
+        return self.tempos[0].bpm if self.tempos else DEFAULT_TEMPO_BPM
+
+    @property
+    def time_signature(self) -> TimeSignature:
+        return self.time_signatures[0] if self.time_signatures else TimeSignature(0.0)
+
+    def seconds_at(self, beat: float) -> float:
+        """Wall-clock seconds at ``beat``, following every tempo change."""
+        return _seconds_at(self.tempos or (TempoChange(0.0, DEFAULT_TEMPO_BPM),), beat)
+
+    def with_notes(self, notes, pedals=None) -> Piece:
+        return replace(
+            self,
+            notes=tuple(sorted(notes)),
+            pedals=self.pedals if pedals is None else tuple(sorted(pedals)),
+        )
+
+
+def _seconds_at(tempos: tuple[TempoChange, ...], beat: float) -> float:
+    """Integrate the tempo map up to ``beat``; the first tempo also covers negative beats."""
+    seconds, prev_beat, prev_bpm = 0.0, 0.0, tempos[0].bpm
+    for change in tempos[1:]:
+        if change.beat >= beat:
+            break
+        seconds += (change.beat - prev_beat) * 60.0 / prev_bpm
+        prev_beat, prev_bpm = change.beat, change.bpm
+    return seconds + (beat - prev_beat) * 60.0 / prev_bpm
+
+
+def fold_pitch(pitch: int, low: int = PIANO_LOW, high: int = PIANO_HIGH) -> int:
+    """Move a pitch by octaves into [low, high] (MIDI allows 0-127, the piano 21-108)."""
+    while pitch < low:
+        pitch += 12
+    while pitch > high:
+        pitch -= 12
+    return pitch
