@@ -172,7 +172,8 @@ def _alarm(_signum, _frame):
 def convert_source(source: Source, settings: TokenizerSettings) -> Converted:
     """Parse one file into tokens; never raises (the error is returned instead)."""
     tokenizer = Tokenizer(settings)
-    use_alarm = hasattr(signal, "SIGALRM") and multiprocessing.current_process().name != "MainProcess"
+    in_worker = multiprocessing.current_process().name != "MainProcess"
+    use_alarm = hasattr(signal, "SIGALRM") and in_worker
     if use_alarm:
         signal.signal(signal.SIGALRM, _alarm)
         signal.alarm(FILE_TIMEOUT_S)
@@ -339,7 +340,9 @@ def load_corpus(folder: str | os.PathLike) -> Corpus:
                           tuple(data["composers"].tolist()), tuple(data["splits"].tolist()),
                           tuple(int(n) for n in data["notes"]))
     except FileNotFoundError:
-        raise CorpusError(f"{path}: no prepared corpus here (run `composer prepare` first)") from None
+        raise CorpusError(
+            f"{path}: no prepared corpus here (run `composer prepare` first)"
+        ) from None
     except (OSError, ValueError, KeyError) as exc:
         raise CorpusError(f"{path}: damaged corpus file ({exc})") from None
 

@@ -119,9 +119,15 @@ def _seconds_at(tempos: tuple[TempoChange, ...], beat: float) -> float:
 
 
 def fold_pitch(pitch: int, low: int = PIANO_LOW, high: int = PIANO_HIGH) -> int:
-    """Move a pitch by octaves into [low, high] (MIDI allows 0-127, the piano 21-108)."""
-    while pitch < low:
-        pitch += 12
-    while pitch > high:
-        pitch -= 12
+    """Move a pitch by octaves into [low, high] (MIDI allows 0-127, the piano 21-108).
+
+    Computed, not looped, so any int is cheap; the range must hold a whole octave, or some
+    pitches would have no octave inside it.
+    """
+    if high - low < 11:
+        raise ValueError(f"the range {low}..{high} is narrower than an octave")
+    if pitch < low:
+        pitch += 12 * -((pitch - low) // 12)
+    elif pitch > high:
+        pitch -= 12 * -((high - pitch) // 12)
     return pitch

@@ -123,29 +123,48 @@ class Tokenizer:
 
         A note shorter than a step lasts one step; when two notes of one pitch overlap, the
         earlier is cut where the later starts (one key cannot sound twice); notes at the very
-        same step and pitch collapse into one (the louder, longer one).
+        same step and pitch collapse into one (the longer, then the louder).
         """
         s = self.settings
+        spb = s.steps_per_beat
+        return [Note(a / spb, b / spb, pitch, s.bin_velocity(vel_bin))
+                for a, b, pitch, vel_bin in self._grid(notes)]
+
+    def _grid(self, notes: Iterable[Note]) -> list[tuple[int, int, int, int]]:
+        """The quantized notes as sorted (start step, end step, pitch, velocity bin) tuples.
+
+        Tuples, not Notes, because this is the inner loop of corpus preparation: comparing
+        frozen dataclasses while sorting costs several times more.
+        """
+        s = self.settings
+        spb, low, high, bins = s.steps_per_beat, s.pitch_low, s.pitch_high, s.velocity_bins
         by_pitch: dict[int, list[tuple[int, int, int]]] = {}
         for note in notes:
-            start = max(self.to_step(note.start), 0)
-            end = max(self.to_step(note.end), start + 1)
-            pitch = fold_pitch(int(note.pitch), s.pitch_low, s.pitch_high)
-            velocity = s.bin_velocity(s.velocity_bin(note.velocity))
-            by_pitch.setdefault(pitch, []).append((start, -end, -velocity))
+            start = int(round(note.start * spb))
+            if start < 0:
+                start = 0
+            end = int(round(note.end * spb))
+            if end <= start:
+                end = start + 1
+            pitch = int(note.pitch)
+            if not low <= pitch <= high:
+                pitch = fold_pitch(pitch, low, high)
+            velocity = min(max(int(note.velocity), 1), 127)
+            vel_bin = min((velocity - 1) * bins // 127, bins - 1)  # = settings.velocity_bin
+            by_pitch.setdefault(pitch, []).append((start, -end, -vel_bin))
         result = []
-        spb = s.steps_per_beat
         for pitch, items in by_pitch.items():
             items.sort()
             kept: list[list[int]] = []
-            for start, neg_end, neg_vel in items:
+            for start, neg_end, neg_bin in items:
                 if kept and kept[-1][0] == start:
                     continue  # same onset: the first (longest, loudest) wins
                 if kept and kept[-1][1] > start:
                     kept[-1][1] = start
-                kept.append([start, -neg_end, -neg_vel])
-            result += [Note(a / spb, b / spb, pitch, vel) for a, b, vel in kept]
-        return sorted(result)
+                kept.append([start, -neg_end, pitch, -neg_bin])
+            result += [tuple(k) for k in kept]
+        result.sort()
+        return result
 
     def quantize_pedals(self, pedals: Iterable[PedalSpan]) -> list[PedalSpan]:
         """Snap pedal spans to the grid and merge those that overlap; drop empty ones."""
@@ -180,27 +199,32 @@ class Tokenizer:
         """
         v, s = self.vocab, self.settings
         events: list[tuple[int, int, int, int]] = []  # (step, order, pitch, velocity bin)
-        for note in self.quantize(notes):
-            start, end = self.to_step(note.start), self.to_step(note.end)
-            events.append((start, _ON, note.pitch, s.velocity_bin(note.velocity)))
-            events.append((end, _OFF, note.pitch, 0))
+        for start, end, pitch, vel_bin in self._grid(notes):
+            events.append((start, _ON, pitch, vel_bin))
+            events.append((end, _OFF, pitch, 0))
         if s.pedal:
             for span in self.quantize_pedals(pedals):
                 events.append((self.to_step(span.start), _PEDAL_ON, 0, 0))
                 events.append((self.to_step(span.end), _PEDAL_OFF, 0, 0))
         events.sort()
         ids = [v.bos] if bos else []
+        on_base = v.note_on_base - s.pitch_low
+        off_base = v.note_off_base - s.pitch_low
+        shift_base, max_shift = v.shift_base - 1, s.max_shift_steps
         step, vel_bin = 0, None
         for when, order, pitch, event_bin in events:
-            ids += self.shift_ids(when - step)
+            gap = when - step
+            while gap > 0:
+                ids.append(shift_base + min(gap, max_shift))
+                gap -= max_shift
             step = when
             if order == _ON:
                 if event_bin != vel_bin:
                     ids.append(v.velocity(event_bin))
                     vel_bin = event_bin
-                ids.append(v.note_on(pitch))
+                ids.append(on_base + pitch)
             elif order == _OFF:
-                ids.append(v.note_off(pitch))
+                ids.append(off_base + pitch)
             elif order == _PEDAL_ON:
                 ids.append(v.pedal_on)
             else:

@@ -38,7 +38,10 @@ class TokenizerSettings:
     def __post_init__(self) -> None:
         if self.steps_per_beat < 1 or self.max_shift_steps < 1 or self.velocity_bins < 1:
             raise ValueError("steps, shifts and velocity bins must be positive")
-        if not 0 <= self.pitch_low <= self.pitch_high <= 127 or self.pitch_high - self.pitch_low < 11:
+        if self.velocity_bins > 127 or not 1 <= self.default_velocity <= 127:
+            raise ValueError("at most 127 velocity bins, and a velocity in 1..127")
+        low, high = self.pitch_low, self.pitch_high
+        if not 0 <= low <= high <= 127 or high - low < 11:
             raise ValueError("the pitch range must span at least an octave inside 0..127")
 
     def velocity_bin(self, velocity: int) -> int:
@@ -91,24 +94,24 @@ class Vocabulary:
     def eos(self) -> int:
         return 2
 
-    @property
+    @cached_property  # read for every id the decoder and the sampler see
     def note_on_base(self) -> int:
         return 3
 
-    @property
+    @cached_property
     def pitch_count(self) -> int:
         return self.settings.pitch_high - self.settings.pitch_low + 1
 
-    @property
+    @cached_property
     def note_off_base(self) -> int:
         return self.note_on_base + self.pitch_count
 
-    @property
+    @cached_property
     def shift_base(self) -> int:
         """Id of SHIFT_1; SHIFT_n is ``shift_base + n - 1``."""
         return self.note_off_base + self.pitch_count
 
-    @property
+    @cached_property
     def velocity_base(self) -> int:
         return self.shift_base + self.settings.max_shift_steps
 

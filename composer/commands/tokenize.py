@@ -1,9 +1,15 @@
-"""``composer tokenize IN.mid [--json] [--roundtrip OUT.mid]``."""
+"""``composer tokenize IN.mid [--json] [--roundtrip OUT.mid]``.
+
+Shows exactly what the model sees of a file (one event name a line, or ids and names as JSON),
+and with ``--roundtrip`` writes the decoded events back to MIDI, so a person can hear what the
+time grid and the velocity bins keep of their music.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 
@@ -24,13 +30,17 @@ def run(args: argparse.Namespace) -> int:
     piece = require_notes(read_midi(args.input), args.input)
     tokenizer = Tokenizer()
     ids = tokenizer.encode(piece.notes, piece.pedals)
-    names = tokenizer.event_names(ids)
-    if args.json:
-        json.dump({"ids": ids, "events": names}, sys.stdout)
-        sys.stdout.write("\n")
-    else:
-        sys.stdout.write("\n".join(names) + "\n")
     if args.roundtrip:
         decoded = tokenizer.decode(ids)
         write_midi(args.roundtrip, replace(piece, notes=decoded.notes, pedals=decoded.pedals))
+    names = tokenizer.event_names(ids)
+    text = json.dumps({"ids": ids, "events": names}) if args.json else "\n".join(names)
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # `composer tokenize x.mid | head`: the reader left, which is not an error. Point
+        # stdout at /dev/null so the interpreter's final flush does not complain either.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
     return 0

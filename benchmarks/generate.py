@@ -1,0 +1,215 @@
+"""How fast is generation? The NumPy engine next to the tutorial approach, on the same model.
+
+    .venv/bin/python benchmarks/generate.py [--model DIR] [--tokens 1000] [--tutorial-tokens 60]
+
+Measures, in one run and on one model (``--model``, else ``models/default`` if it exists, else
+a random-initialized model of the default shape, 2x512, so the benchmark runs any time):
+
+- ms per generated token, median over ``--tokens`` tokens, batch 1 and batch 8: the NumPy
+  engine's step alone, and the whole sampling loop of ``composer.generate`` (engine + masks +
+  repetition guard + top-p sampling);
+- the tutorial approach: Keras ``model.predict`` on the last 100 tokens for every new token
+  (median over ``--tutorial-tokens`` tokens, that is enough for a median);
+- wall time of a fresh ``composer generate`` process (8 bars) from start to written file, next
+  to a fresh ``python -c "import tensorflow"``;
+- max |logit difference| against the Keras model for the engine with float32 and with float16
+  weights, on a real token sequence.
+
+Targets: the engine >= 200x faster per token than the tutorial approach; a fresh generate
+process faster than importing TensorFlow. The numbers depend on what else the machine is
+doing: say so next to them.
+"""
+
+from __future__ import annotations
+
+import os
+
+# One BLAS thread for the NumPy engine, as the CLI does (set before NumPy is imported).
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from composer.bundle import load_bundle  # noqa: E402
+from composer.engine import LSTMEngine  # noqa: E402
+from composer.generate import GenerationSettings, _plan, _run  # noqa: E402
+from composer.midi_io import read_midi  # noqa: E402
+from composer.tokenizer import Tokenizer  # noqa: E402
+
+WINDOW = 100  # the tutorial's sliding window
+
+
+def seed_path() -> Path:
+    sample = REPO / "midi_samples" / "bach_chorale.mid"
+    if sample.is_file():
+        return sample
+    import music21
+
+    return sorted((Path(music21.__file__).parent / "midi" / "testPrimitive").glob("*.mid"))[5]
+
+
+def model_dir(requested: str | None, workdir: Path) -> tuple[Path, str]:
+    if requested:
+        return Path(requested), "given"
+    default = REPO / "models" / "default"
+    if (default / "weights.npz").is_file():
+        return default, "models/default"
+    import keras
+
+    from composer.bundle import save_bundle
+    from composer.model import ModelConfig, build_model
+    from composer.vocabulary import TokenizerSettings, Vocabulary
+
+    vocab = Vocabulary(TokenizerSettings())
+    config = ModelConfig(vocab_size=len(vocab))  # the default shape: 256 embedding, 2x512
+    keras.utils.set_random_seed(1)
+    folder = workdir / "random-2x512"
+    save_bundle(folder, build_model(config), config, vocab, info={"name": "random-2x512"},
+                weights_dtype="float16")
+    return folder, "random init 2x512 (no trained default model yet)"
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000.0
+
+
+def engine_step_times(engine: LSTMEngine, ids: list[int], batch: int, count: int) -> list[float]:
+    _, state = engine.prime(ids[:200])
+    state = LSTMEngine.broadcast(state, batch)
+    times = []
+    for i in range(count):
+        token = np.full(batch, ids[200 + i % (len(ids) - 200)])
+        start = time.perf_counter()
+        _, state = engine.step(token, state)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def loop_step_times(bundle, seed, batch: int, count: int) -> list[float]:
+    settings = GenerationSettings(bars=1000, takes=batch, random_seed=1)
+    plan = _plan(bundle, seed, settings)
+    times = []
+    start = time.perf_counter()
+    for _ in _run(bundle, plan, settings, batch, None):
+        now = time.perf_counter()
+        times.append(now - start)
+        start = now
+        if len(times) >= count:
+            break
+    return times[1:]  # the first includes priming
+
+
+def tutorial_times(keras_model, ids: list[int], count: int, rng) -> list[float]:
+    window = list(ids[:WINDOW])
+    times = []
+    for _ in range(count):
+        start = time.perf_counter()
+        logits = keras_model.predict(np.array([window[-WINDOW:]], dtype=np.int32), verbose=0)
+        probs = np.exp(logits[0, -1] - logits[0, -1].max())
+        window.append(int(rng.choice(len(probs), p=probs / probs.sum())))
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def fresh_process(args: list[str], cwd: Path) -> float:
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    start = time.perf_counter()
+    subprocess.run(args, cwd=cwd, env=env, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", help="model bundle (default: models/default or random 2x512)")
+    parser.add_argument("--tokens", type=int, default=1000)
+    parser.add_argument("--tutorial-tokens", type=int, default=60)
+    parser.add_argument("--runs", type=int, default=3, help="fresh-process runs (median)")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        folder, origin = model_dir(args.model, workdir)
+        bundle = load_bundle(folder)
+        seed_file = seed_path()
+        seed = read_midi(seed_file)
+        ids = Tokenizer(bundle.vocab.settings).encode(seed.notes, seed.pedals, eos=False)
+        while len(ids) < 400:
+            ids = ids + ids[1:]
+        engine = LSTMEngine.from_bundle(bundle)
+        rows: list[tuple[str, str]] = []
+
+        for batch in (1, 8):
+            step = median_ms(engine_step_times(engine, ids, batch, args.tokens))
+            rows.append((f"NumPy engine step, batch {batch}",
+                         f"{step / batch:.3f} ms/token ({step:.3f} ms/step)"))
+        loop = {}
+        for batch in (1, 8):
+            step = median_ms(loop_step_times(bundle, seed, batch, args.tokens))
+            loop[batch] = step / batch
+            rows.append((f"generate loop (engine+masks+guard+top-p), batch {batch}",
+                         f"{step / batch:.3f} ms/token ({step:.3f} ms/step)"))
+
+        import keras
+
+        keras_model = keras.saving.load_model(folder / "model.keras", compile=False)
+        keras_model.predict(np.array([ids[:WINDOW]], dtype=np.int32), verbose=0)  # warm up
+        tutorial = median_ms(tutorial_times(keras_model, ids, args.tutorial_tokens,
+                                            np.random.default_rng(0)))
+        rows.append((f"tutorial: model.predict on last {WINDOW} tokens, per token",
+                     f"{tutorial:.2f} ms/token"))
+        engine1 = float(rows[0][1].split()[0])
+        rows.append(("speed-up, engine step batch 1 vs tutorial", f"{tutorial / engine1:.0f}x"))
+        rows.append(("speed-up, generate loop batch 1 / batch 8 vs tutorial",
+                     f"{tutorial / loop[1]:.0f}x / {tutorial / loop[8]:.0f}x"))
+
+        sequence = np.array(ids[:300], dtype=np.int32)
+        reference = keras.ops.convert_to_numpy(keras_model(sequence[None], training=False))[0]
+        from composer.model import export_weights
+
+        weights32 = export_weights(keras_model, bundle.config)  # the Keras model's own float32
+        weights16 = {k: v.astype(np.float16) for k, v in weights32.items()}
+        layers = len(bundle.config.lstm_units)
+        for label, weights in (("float32 weights", weights32), ("float16 weights", weights16)):
+            diff = np.abs(LSTMEngine(weights, layers).run(sequence)[0] - reference).max()
+            rows.append((f"max |logit diff| vs Keras, {label} (300 tokens)", f"{diff:.2e}"))
+        rows.append(("weights.npz dtype (what generate uses)",
+                     str(next(iter(bundle.weights.values())).dtype)))
+
+        out = workdir / "fresh.mid"
+        generate_cmd = [sys.executable, "-m", "composer", "generate", "--model", str(folder),
+                        "--seed", str(seed_file), "-o", str(out), "--bars", "8",
+                        "--random-seed", "1"]
+        fresh = [fresh_process(generate_cmd, workdir) for _ in range(args.runs)]
+        tf_import = [fresh_process([sys.executable, "-c", "import tensorflow"], workdir)
+                     for _ in range(args.runs)]
+        rows.append(("fresh `composer generate` process, 8 bars, to written file",
+                     f"{statistics.median(fresh):.2f} s"))
+        rows.append(("fresh `python -c 'import tensorflow'`",
+                     f"{statistics.median(tf_import):.2f} s"))
+
+    load = os.getloadavg()[0]
+    print(f"model: {bundle.name} ({origin}), {bundle.config.lstm_units} LSTM, "
+          f"embedding {bundle.config.embedding_dim}, vocabulary {bundle.config.vocab_size}")
+    print(f"seed: {seed_file.name}; CPU cores: {os.cpu_count()}; load average at the end: "
+          f"{load:.2f} (anything else running slows every figure)")
+    width = max(len(name) for name, _ in rows)
+    print(f"{'measure'.ljust(width)} | value")
+    print(f"{'-' * width}-+-{'-' * 30}")
+    for name, value in rows:
+        print(f"{name.ljust(width)} | {value}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,389 @@
+"""Sound: turn a :class:`Piece` into PCM audio, offline (WAV files) or in real time.
+
+Two synthesizers share one small interface (:class:`Synth`: note on/off, controllers, program,
+``render(frames)``), so the offline renderer, the player and the live mode all drive the same
+code:
+
+- :class:`SoundFontSynth`: the General MIDI SoundFont that pretty_midi ships (``TimGM6mb.sf2``)
+  played by ``tinysoundfont``, whose synthesizer is compiled into its wheel and needs no audio
+  device. It honours the GM program of the piece.
+- :class:`AdditiveSynth`: a NumPy fallback when tinysoundfont is not installed: decaying
+  harmonic partials (the higher ones fade faster, like a struck string) under an
+  attack/decay/release envelope. It sounds like a soft electric piano whatever the program, but
+  it is always there.
+
+The sustain pedal is handled here, in the shared base class, rather than in the synthesizers:
+TinySoundFont ignores CC64, so a note-off that arrives while the pedal is down is held back and
+released when the pedal comes up, for both engines alike.
+
+Timing: notes are in beats; :func:`piece_messages` turns them into MIDI messages on a seconds
+timeline through the piece's tempo map (:meth:`Piece.seconds_at`). The player uses the same
+timeline, so what you hear from ``composer play`` is what ``composer render`` writes.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+import mido
+import numpy as np
+
+from composer.errors import AudioError
+from composer.notes import Piece
+
+SAMPLE_RATE = 44100
+TAIL_SECONDS = 1.0  # let the last notes ring out after the piece ends
+TARGET_PEAK = 0.89  # -1 dBFS: offline renders are normalized to this peak
+CHANNEL = 0
+PEDAL_CC = 64
+ALL_SOUND_OFF_CC = 120
+ALL_NOTES_OFF_CC = 123
+SYNTH_NAMES = ("auto", "soundfont", "additive")
+
+
+@dataclass(frozen=True, order=True)
+class TimedMessage:
+    """A MIDI message due ``seconds`` after the start; ``order`` breaks ties (offs first)."""
+
+    seconds: float
+    order: int
+    message: mido.Message
+
+
+def piece_messages(piece: Piece, start_beat: float = 0.0) -> list[TimedMessage]:
+    """The piece as channel-0 MIDI messages on a seconds timeline starting at ``start_beat``.
+
+    Notes that started before ``start_beat`` but still sound are started at time 0, so playing
+    from the middle of a held chord sounds the chord. At equal times note-offs come before
+    pedal changes and note-ons, so a repeated note is re-struck instead of cut.
+    """
+    origin = piece.seconds_at(start_beat)
+
+    def at(beat: float) -> float:
+        return max(piece.seconds_at(max(beat, start_beat)) - origin, 0.0)
+
+    events = [TimedMessage(0.0, 0, mido.Message("program_change", program=piece.program & 0x7F))]
+    for note in piece.notes:
+        if note.end <= start_beat:
+            continue
+        pitch = min(max(int(note.pitch), 0), 127)
+        velocity = min(max(int(note.velocity), 1), 127)
+        events.append(TimedMessage(at(note.start), 3, mido.Message(
+            "note_on", note=pitch, velocity=velocity)))
+        events.append(TimedMessage(at(note.end), 1, mido.Message(
+            "note_off", note=pitch, velocity=0)))
+    for span in piece.pedals:
+        if span.end <= start_beat:
+            continue
+        events.append(TimedMessage(at(span.start), 2, mido.Message(
+            "control_change", control=PEDAL_CC, value=127)))
+        events.append(TimedMessage(at(span.end), 1, mido.Message(
+            "control_change", control=PEDAL_CC, value=0)))
+    events.sort(key=lambda e: (e.seconds, e.order))
+    return events
+
+
+def soundfont_path() -> Path | None:
+    """The General MIDI SoundFont shipped inside pretty_midi (or tinysoundfont), if any."""
+    for package in ("pretty_midi", "tinysoundfont"):
+        try:
+            module = __import__(package)
+        except ImportError:
+            continue
+        candidate = Path(module.__file__).parent / "TimGM6mb.sf2"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def soundfont_available() -> bool:
+    try:
+        import tinysoundfont  # noqa: F401
+    except ImportError:
+        return False
+    return soundfont_path() is not None
+
+
+class Synth:
+    """A polyphonic synthesizer driven by MIDI messages, pulled for audio one block at a time.
+
+    Thread-safe: the player thread sends messages while the audio callback renders. Subclasses
+    implement ``_start``, ``_stop``, ``_render`` and may override ``_program``/``_silence``.
+    """
+
+    def __init__(self, sample_rate: int = SAMPLE_RATE) -> None:
+        self.sample_rate = sample_rate
+        self._lock = threading.Lock()
+        self._pedal = False
+        self._held: set[int] = set()  # keys released while the pedal was down
+        self._down: set[int] = set()  # keys currently pressed
+
+    # --- MIDI in ------------------------------------------------------------------------
+    def send(self, message: mido.Message) -> None:
+        kind = message.type
+        with self._lock:
+            if kind == "note_on" and message.velocity > 0:
+                self._held.discard(message.note)
+                self._down.add(message.note)
+                self._start(message.note, message.velocity)
+            elif kind in ("note_on", "note_off"):
+                self._down.discard(message.note)
+                if self._pedal:
+                    self._held.add(message.note)
+                else:
+                    self._stop(message.note)
+            elif kind == "control_change" and message.control == PEDAL_CC:
+                self._set_pedal(message.value >= 64)
+            elif kind == "control_change" and message.control in (
+                ALL_NOTES_OFF_CC, ALL_SOUND_OFF_CC,
+            ):
+                self._pedal = False
+                self._held.clear()
+                self._down.clear()
+                self._silence(hard=message.control == ALL_SOUND_OFF_CC)
+            elif kind == "program_change":
+                self._program(message.program)
+
+    def _set_pedal(self, down: bool) -> None:
+        self._pedal = down
+        if not down:
+            for pitch in sorted(self._held - self._down):
+                self._stop(pitch)
+            self._held.clear()
+
+    def render(self, frames: int) -> np.ndarray:
+        """The next ``frames`` samples as float32 stereo, shape (frames, 2)."""
+        with self._lock:
+            return self._render(frames)
+
+    # --- engine -------------------------------------------------------------------------
+    def _start(self, pitch: int, velocity: int) -> None:
+        raise NotImplementedError
+
+    def _stop(self, pitch: int) -> None:
+        raise NotImplementedError
+
+    def _render(self, frames: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def _program(self, program: int) -> None:  # noqa: B027 - optional for an engine
+        pass
+
+    def _silence(self, hard: bool) -> None:
+        raise NotImplementedError
+
+
+class SoundFontSynth(Synth):
+    """General MIDI through TinySoundFont (``pip install --no-deps tinysoundfont``)."""
+
+    name = "soundfont"
+
+    def __init__(self, sample_rate: int = SAMPLE_RATE, soundfont: str | Path | None = None,
+                 gain_db: float = 0.0) -> None:
+        super().__init__(sample_rate)
+        try:
+            import tinysoundfont
+        except ImportError:
+            raise AudioError("tinysoundfont is not installed") from None
+        path = Path(soundfont) if soundfont else soundfont_path()
+        if path is None or not path.is_file():
+            raise AudioError(f"{path or 'TimGM6mb.sf2'}: SoundFont not found")
+        self._synth = tinysoundfont.Synth(gain=gain_db, samplerate=sample_rate)
+        try:
+            self._sfid = self._synth.sfload(str(path))
+            self._synth.program_select(CHANNEL, self._sfid, 0, 0)
+        except Exception as exc:  # tinysoundfont raises plain Exception/RuntimeError
+            raise AudioError(f"{path}: cannot load the SoundFont ({exc})") from None
+
+    def _start(self, pitch: int, velocity: int) -> None:
+        self._synth.noteon(CHANNEL, pitch, velocity)
+
+    def _stop(self, pitch: int) -> None:
+        self._synth.noteoff(CHANNEL, pitch)
+
+    def _program(self, program: int) -> None:
+        try:
+            self._synth.program_select(CHANNEL, self._sfid, 0, program & 0x7F)
+        except RuntimeError:  # a program the SoundFont lacks: keep the piano
+            self._synth.program_select(CHANNEL, self._sfid, 0, 0)
+
+    def _silence(self, hard: bool) -> None:
+        if hard:
+            self._synth.sounds_off(CHANNEL)
+        else:
+            self._synth.notes_off(CHANNEL)
+
+    def _render(self, frames: int) -> np.ndarray:
+        if frames <= 0:
+            return np.zeros((0, 2), np.float32)
+        buffer = self._synth.generate_simple(frames)
+        return np.frombuffer(buffer, dtype=np.float32).reshape(frames, 2).copy()
+
+
+@dataclass
+class _Voice:
+    pitch: int
+    amplitude: float
+    age: int = 0  # samples since the note started
+    released_at: int | None = None  # age at note-off
+
+
+class AdditiveSynth(Synth):
+    """Decaying harmonic partials with an envelope: a plain but pleasant fallback voice.
+
+    Each partial k (1..6) has amplitude ~ 1/k and decays faster than the one below it, and low
+    notes ring longer than high ones, which is what makes a struck string sound struck rather
+    than like an organ of sine waves. Attack 4 ms, release 0.25 s after the key (or the pedal)
+    lets go. At most ``max_voices`` voices sound; the oldest is dropped first.
+    """
+
+    name = "additive"
+    PARTIALS = 6
+    ATTACK = 0.004
+    RELEASE = 0.25
+    MAX_VOICES = 48
+
+    def __init__(self, sample_rate: int = SAMPLE_RATE, gain: float = 0.3) -> None:
+        super().__init__(sample_rate)
+        self._voices: list[_Voice] = []
+        self._gain = gain
+        k = np.arange(1, self.PARTIALS + 1, dtype=np.float64)
+        self._partial_amp = (1.0 / k ** 1.3)
+        self._partial_amp /= self._partial_amp.sum()
+        self._k = k
+
+    def _start(self, pitch: int, velocity: int) -> None:
+        for voice in self._voices:
+            if voice.pitch == pitch and voice.released_at is None:
+                voice.released_at = voice.age  # re-strike: let the old one fade
+        self._voices.append(_Voice(pitch, (velocity / 127.0) ** 1.5))
+        if len(self._voices) > self.MAX_VOICES:
+            self._voices = self._voices[-self.MAX_VOICES:]
+
+    def _stop(self, pitch: int) -> None:
+        for voice in self._voices:
+            if voice.pitch == pitch and voice.released_at is None:
+                voice.released_at = voice.age
+
+    def _silence(self, hard: bool) -> None:
+        if hard:
+            self._voices.clear()
+        else:
+            for voice in self._voices:
+                if voice.released_at is None:
+                    voice.released_at = voice.age
+
+    def _render(self, frames: int) -> np.ndarray:
+        out = np.zeros(frames, np.float64)
+        sr = self.sample_rate
+        alive = []
+        for voice in self._voices:
+            ages = voice.age + np.arange(frames, dtype=np.float64)
+            t = ages / sr
+            freq = 440.0 * 2.0 ** ((voice.pitch - 69) / 12.0)
+            # decay time: ~3 s at A1, ~0.6 s at C8; partial k decays k**0.7 times faster
+            tau = float(np.clip(3.5 * (110.0 / freq) ** 0.35, 0.4, 4.0))
+            nyquist_ok = self._k * freq < sr / 2
+            env = np.minimum(t / self.ATTACK, 1.0) * voice.amplitude
+            if voice.released_at is not None:
+                after = np.maximum(ages - voice.released_at, 0.0) / sr
+                env = env * np.exp(-after / (self.RELEASE / 5.0))
+            phase = 2.0 * np.pi * freq * t
+            signal = np.zeros(frames, np.float64)
+            for k, amp, ok in zip(self._k, self._partial_amp, nyquist_ok, strict=True):
+                if ok:
+                    signal += amp * np.exp(-t * (k ** 0.7) / tau) * np.sin(k * phase)
+            out += env * signal
+            voice.age += frames
+            level = float(env[-1] * np.exp(-t[-1] / tau)) if frames else voice.amplitude
+            if level >= 1e-4:  # a voice that has faded below -80 dB is dropped
+                alive.append(voice)
+        self._voices = alive
+        mono = (out * self._gain).astype(np.float32)
+        return np.repeat(mono[:, None], 2, axis=1)
+
+
+def make_synth(kind: str = "auto", sample_rate: int = SAMPLE_RATE) -> Synth:
+    """``auto``: the SoundFont if tinysoundfont and the SoundFont are there, else additive."""
+    if kind not in SYNTH_NAMES:
+        raise AudioError(f"unknown synthesizer {kind!r} (choose from {', '.join(SYNTH_NAMES)})")
+    if kind == "soundfont" or (kind == "auto" and soundfont_available()):
+        return SoundFontSynth(sample_rate)
+    return AdditiveSynth(sample_rate)
+
+
+def render(piece: Piece, sample_rate: int = SAMPLE_RATE, synth: str = "auto",
+           normalize: bool = True) -> np.ndarray:
+    """Render ``piece`` to float32 stereo PCM, shape (frames, 2), plus a short tail.
+
+    The length is the piece's duration in seconds (through its tempo map) plus
+    ``TAIL_SECONDS``. With ``normalize`` the result peaks at -1 dBFS (unless it is silent).
+    """
+    if sample_rate < 8000 or sample_rate > 192000:
+        raise AudioError(f"sample rate {sample_rate} Hz is out of range (8000-192000)")
+    engine = make_synth(synth, sample_rate)
+    events = piece_messages(piece)
+    total = int(round((piece.seconds_at(piece.end_beat) + TAIL_SECONDS) * sample_rate))
+    out = np.zeros((total, 2), np.float32)
+    position = 0
+    for event in events:
+        frame = min(int(round(event.seconds * sample_rate)), total)
+        if frame > position:
+            out[position:frame] = engine.render(frame - position)
+            position = frame
+        engine.send(event.message)
+    if total > position:
+        out[position:total] = engine.render(total - position)
+    if normalize:
+        peak = float(np.abs(out).max(initial=0.0))
+        if peak > 1e-6:
+            out *= TARGET_PEAK / peak
+    return out
+
+
+def to_int16(pcm: np.ndarray) -> np.ndarray:
+    return (np.clip(pcm, -1.0, 1.0) * 32767.0).round().astype("<i2")
+
+
+def render_wav(piece: Piece, path: str | os.PathLike, sample_rate: int = SAMPLE_RATE,
+               synth: str = "auto") -> Path:
+    """Render ``piece`` and write a 16-bit stereo WAV file atomically (temp file + rename)."""
+    path = Path(path)
+    pcm = to_int16(render(piece, sample_rate, synth))
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise AudioError(f"{path}: cannot write here ({exc.strerror or exc})") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            with wave.open(handle, "wb") as wav:
+                wav.setnchannels(2)
+                wav.setsampwidth(2)
+                wav.setframerate(sample_rate)
+                wav.writeframes(pcm.tobytes())
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise AudioError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def loudness(pcm: np.ndarray) -> tuple[float, float]:
+    """(RMS, peak) of PCM in full scale units, for checks and reports."""
+    if pcm.size == 0:
+        return 0.0, 0.0
+    data = pcm.astype(np.float64)
+    if pcm.dtype.kind == "i":
+        data /= 32768.0
+    return float(np.sqrt(np.mean(data ** 2))), float(np.abs(data).max())

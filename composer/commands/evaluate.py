@@ -1,0 +1,96 @@
+"""``composer evaluate``: a model's NLL per event against unigram and Kneser-Ney baselines.
+
+By default on the prepared corpus's test split; ``--midi-dir`` scores your own MIDI files
+instead (unreadable ones are listed and skipped). The n-gram baselines are always trained on
+the corpus's train split, so the numbers of different models and data stay comparable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", metavar="DIR",
+                        help="model bundle folder (default: the shipped default model)")
+    parser.add_argument("--corpus", default="data/corpus", metavar="DIR",
+                        help="prepared corpus (composer prepare) for the test split and the "
+                        "n-gram training data (default: data/corpus)")
+    parser.add_argument("--split", default="test", choices=("test", "valid", "train"),
+                        help="corpus split to score (default: test)")
+    parser.add_argument("--midi-dir", metavar="DIR",
+                        help="score the MIDI files in DIR instead of a corpus split")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--plot", metavar="OUT.png",
+                        help="also draw the training loss curve from the run's log.csv")
+    parser.add_argument("--log", metavar="CSV",
+                        help="training log for --plot (default: log.csv in the model folder, "
+                        "else runs/<model name>/log.csv)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from composer.bundle import default_model_dir, load_bundle
+    from composer.corpus import load_corpus
+    from composer.errors import CorpusError, MidiFileError, ModelBundleError
+    from composer.evaluate import evaluation_report, format_report, midi_dir_sequences
+
+    model_dir = Path(args.model) if args.model else default_model_dir()
+    bundle = load_bundle(model_dir)
+    if args.log:
+        log_path = Path(args.log)
+    else:  # the bundle folder, else the run folder `composer train` uses by default
+        candidates = [model_dir / "log.csv", Path("runs") / model_dir.name / "log.csv",
+                      Path("runs") / bundle.name / "log.csv"]
+        log_path = next((c for c in candidates if c.is_file()), candidates[0])
+    if args.plot and not log_path.is_file():
+        raise ModelBundleError(f"{log_path}: no training log to plot (give it with --log)")
+    corpus = load_corpus(args.corpus)
+    if corpus.vocab != bundle.vocab:
+        raise ModelBundleError(f"{model_dir}: the model's vocabulary differs from the corpus's "
+                               f"({args.corpus}); prepare the corpus with the model's settings")
+    train = corpus.select("train").tokens
+    if not train:
+        raise CorpusError(f"{args.corpus}: the corpus has no training pieces for the baselines")
+    skipped: list[tuple[str, str]] = []
+    if args.midi_dir:
+        sequences, _names, skipped = midi_dir_sequences(args.midi_dir, bundle.vocab)
+        if not sequences:
+            reason = f" ({skipped[0][0]}: {skipped[0][1]})" if skipped else ""
+            raise MidiFileError(f"{args.midi_dir}: no readable MIDI file with notes{reason}")
+        data = f"MIDI files in {args.midi_dir}"
+    else:
+        sequences = corpus.select(args.split).tokens
+        if not sequences:
+            raise CorpusError(f"{args.corpus}: the {args.split} split is empty")
+        data = f"{args.corpus} {args.split} split"
+    for path, reason in skipped:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+    with tqdm(total=100, desc="model", unit="%", file=sys.stderr, disable=None,
+              leave=False) as bar:
+        def progress(fraction: float) -> None:
+            bar.update(round(100 * fraction) - bar.n)
+
+        report = evaluation_report(
+            bundle, sequences, train, data=data, progress=progress,
+        )
+    report["skipped"] = [{"file": path, "reason": reason} for path, reason in skipped]
+    if args.plot:
+        from composer.plots import plot_loss_curve
+
+        report["plot"] = str(plot_loss_curve(log_path, args.plot, title=f"{bundle.name}"))
+    if args.json:
+        json.dump(report, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        print(format_report(report))
+        if skipped:
+            print(f"skipped {len(skipped)} unreadable file(s) (listed above)")
+        if args.plot:
+            print(f"loss curve -> {report['plot']}")
+    return 0

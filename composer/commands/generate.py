@@ -1,0 +1,182 @@
+"""``composer generate [--seed file.mid] [-o out.mid] [--bars N | --seconds S] ...``.
+
+Continues a seed MIDI file with the model and writes seed + continuation (or only the
+continuation) as a MIDI file that keeps the seed's tempo, time signature and instrument, with
+the provenance (model, seed, sampling settings, random seed, composer version) as text events,
+so any take can be reproduced.
+
+Start-up matters here: nothing heavy is imported (no TensorFlow, music21 or pretty_midi), and
+NumPy's BLAS is limited to one thread before NumPy is first imported — one generation step is a
+few small matrix products, which two threads do no faster, and much slower when the machine is
+busy with something else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+SAMPLE_NAME = "bach_chorale.mid"
+_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                     "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", metavar="FILE.mid",
+                        help=f"the MIDI file to continue (default: midi_samples/{SAMPLE_NAME})")
+    parser.add_argument("-o", "--output", metavar="OUT.mid",
+                        help="where to write (default: <seed name>-continued.mid here); with "
+                             "--takes N: OUT-1.mid ... OUT-N.mid")
+    parser.add_argument("--model", metavar="DIR",
+                        help="model bundle folder (default: the shipped model, or $COMPOSER_MODEL)")
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument("--bars", type=float, metavar="N",
+                        help="length of the continuation in bars (default 8)")
+    length.add_argument("--seconds", type=float, metavar="S",
+                        help="length of the continuation in seconds, at the seed's tempo")
+    parser.add_argument("--temperature", type=float, default=1.0, metavar="T",
+                        help="below 1: safer, above 1: wilder (default 1.0)")
+    parser.add_argument("--top-k", type=int, default=0, metavar="K",
+                        help="sample only among the K likeliest events (default 0: off)")
+    parser.add_argument("--top-p", type=float, default=0.95, metavar="P",
+                        help="sample only among the likeliest events that make up P of the "
+                             "probability (default 0.95; 1: off)")
+    parser.add_argument("--takes", type=int, default=1, metavar="N",
+                        help="write N different continuations (default 1)")
+    parser.add_argument("--random-seed", type=int, metavar="S",
+                        help="same seed, same settings -> the same music (default: random, "
+                             "and written into the file)")
+    parser.add_argument("--key-lock", action="store_true",
+                        help="stay in the seed's key (estimated from its notes)")
+    parser.add_argument("--pitch-range", metavar="LOW-HIGH",
+                        help="only new notes within these MIDI pitches, e.g. 48-84")
+    parser.add_argument("--max-polyphony", type=int, default=10, metavar="N",
+                        help="at most N notes at once (default 10)")
+    parser.add_argument("--no-repetition-guard", action="store_true",
+                        help="let the model loop on one note or bar if it wants to")
+    parser.add_argument("--continuation-only", action="store_true",
+                        help="write only the new music (from the bar where it starts)")
+
+
+def run(args: argparse.Namespace) -> int:
+    _one_blas_thread()
+    import random
+
+    from composer import __version__
+    from composer.bundle import default_model_dir, load_bundle
+    from composer.errors import ModelBundleError, SettingsError
+    from composer.generate import GenerationSettings, generate, merge
+    from composer.midi_io import read_midi, require_notes, write_midi
+
+    seed_path = Path(args.seed) if args.seed else default_seed()
+    settings = GenerationSettings(
+        temperature=args.temperature,
+        top_k=args.top_k,
+        top_p=args.top_p,
+        bars=None if args.seconds is not None else (8.0 if args.bars is None else args.bars),
+        seconds=args.seconds,
+        takes=args.takes,
+        random_seed=(args.random_seed if args.random_seed is not None
+                     else random.SystemRandom().randrange(2**31)),
+        key_lock=args.key_lock,
+        pitch_range=_pitch_range(args.pitch_range) if args.pitch_range else None,
+        max_polyphony=args.max_polyphony,
+        repetition_guard=not args.no_repetition_guard,
+    )
+    settings.validate()
+    outputs = output_paths(seed_path, args.output, settings.takes)
+    for out in outputs:
+        if out.resolve() == seed_path.resolve():
+            raise SettingsError(f"{out}: that is the seed file; choose another output (-o)")
+    seed = require_notes(read_midi(seed_path), str(seed_path))
+    if args.model is None and not default_model_dir().is_dir():
+        raise ModelBundleError(f"no model at {default_model_dir()} (the default): pass "
+                               f"--model DIR, set $COMPOSER_MODEL, or train one")
+    bundle = load_bundle(args.model)
+
+    takes = generate(bundle, seed, settings)
+    for take, out in zip(takes, outputs):
+        texts = [
+            f"composer {__version__}: continued by model '{bundle.name}'",
+            f"seed: {seed_path.name}; continuation from beat {take.start_beat:g}",
+            f"settings: temperature={settings.temperature:g} top_k={settings.top_k} "
+            f"top_p={settings.top_p:g} random_seed={settings.random_seed} "
+            f"take={take.index + 1}/{settings.takes}"
+            + (" key_lock" if settings.key_lock else "")
+            + (f" pitch_range={settings.pitch_range[0]}-{settings.pitch_range[1]}"
+               if settings.pitch_range else ""),
+        ]
+        if args.continuation_only:
+            piece = continuation_piece(seed, take)
+            seed_count = 0
+        else:
+            piece = merge(seed, take)
+            seed_count = len(seed.notes)
+        write_midi(out, piece, texts=texts)
+        length = (f"{settings.bars:g} bars" if settings.bars is not None
+                  else f"{settings.seconds:g} s")
+        print(f"wrote {out}: {len(piece.notes)} notes ({seed_count} seed + {len(take.notes)} new,"
+              f" {length} from beat {take.start_beat:g}), random seed {settings.random_seed}")
+    return 0
+
+
+def _one_blas_thread() -> None:
+    """Limit BLAS to one thread; effective only before NumPy is first imported."""
+    if "numpy" not in sys.modules:
+        for name in _THREAD_VARIABLES:
+            os.environ.setdefault(name, "1")
+
+
+def _pitch_range(text: str) -> tuple[int, int]:
+    from composer.errors import SettingsError
+
+    try:
+        low, high = (int(part) for part in text.replace(":", "-").split("-"))
+    except ValueError:
+        raise SettingsError(f"--pitch-range must look like 48-84 (got {text!r})") from None
+    return low, high
+
+
+def default_seed() -> Path:
+    """The bundled sample seed: ``midi_samples/bach_chorale.mid``, else the first sample."""
+    from composer.errors import MidiFileError
+
+    here = Path(__file__).resolve().parent.parent.parent
+    for folder in (here / "midi_samples", Path(sys.prefix) / "share" / "composer" / "midi_samples"):
+        if (folder / SAMPLE_NAME).is_file():
+            return folder / SAMPLE_NAME
+        samples = sorted(folder.glob("*.mid")) if folder.is_dir() else []
+        if samples:
+            return samples[0]
+    raise MidiFileError("no --seed given and no sample MIDI file found in midi_samples/")
+
+
+def output_paths(seed: Path, output: str | None, takes: int) -> list[Path]:
+    base = Path(output) if output else Path(f"{seed.stem}-continued.mid")
+    if takes == 1:
+        return [base]
+    suffix = base.suffix or ".mid"
+    stem = base.name[: -len(base.suffix)] if base.suffix else base.name
+    return [base.with_name(f"{stem}-{i}{suffix}") for i in range(1, takes + 1)]
+
+
+def continuation_piece(seed, take):
+    """Only the new music, moved so it starts at the bar line at or before its first beat,
+    with the tempo and time signature in force where it starts."""
+    import math
+
+    from composer.generate import signature_at, tempo_at
+    from composer.notes import Piece, TempoChange, TimeSignature
+
+    signature = signature_at(seed, take.start_beat)
+    bar = signature.beats_per_bar
+    origin = signature.beat + math.floor((take.start_beat - signature.beat) / bar + 1e-9) * bar
+    return Piece(
+        notes=tuple(n.shifted(-origin) for n in take.notes),
+        pedals=tuple(p.shifted(-origin) for p in take.pedals),
+        tempos=(TempoChange(0.0, tempo_at(seed, take.start_beat)),),
+        time_signatures=(TimeSignature(0.0, signature.numerator, signature.denominator),),
+        program=seed.program,
+    )

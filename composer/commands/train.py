@@ -1,0 +1,108 @@
+"""``composer train``: train a model, or fine-tune one with ``--from``; resumable."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--corpus", default="data/corpus",
+                        help="prepared corpus folder (from `composer prepare`)")
+    parser.add_argument("--midi-dir", action="append", default=[], metavar="DIR",
+                        help="train on the MIDI files in DIR (with --from: fine-tune on them)")
+    parser.add_argument("--from", dest="from_model", metavar="MODEL_DIR",
+                        help="start from this model bundle (fine-tuning)")
+    parser.add_argument("--out", help="model bundle to write (default models/<run name>)")
+    parser.add_argument("--run-dir", help="checkpoints and logs (default runs/<name>); "
+                        "running again with the same folder resumes")
+    parser.add_argument("--name", default=None, help="run and model name")
+    parser.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
+    group = parser.add_argument_group("model shape (ignored with --from)")
+    group.add_argument("--layers", type=int, default=2)
+    group.add_argument("--units", type=int, default=512)
+    group.add_argument("--embedding", type=int, default=256)
+    group.add_argument("--dropout", type=float, default=0.1)
+    group = parser.add_argument_group("training")
+    group.add_argument("--sequence-length", type=int, default=256)
+    group.add_argument("--batch-size", type=int, default=64)
+    group.add_argument("--lr", type=float, help="learning rate (default 2e-3, 5e-4 with --from)")
+    group.add_argument("--steps-per-epoch", type=int, default=100)
+    group.add_argument("--max-epochs", type=int, default=1000)
+    group.add_argument("--max-minutes", type=float,
+                       help="stop after this much training time (default 120, 5 with --from)")
+    group.add_argument("--patience", type=int, default=8,
+                       help="early stop after this many epochs without improvement")
+    group.add_argument("--balance", type=float, default=0.5,
+                       help="composer balance of sampled windows (1 = as in the corpus)")
+    group.add_argument("--seed", type=int, default=1234)
+    group.add_argument("--weights-dtype", choices=["float16", "float32"], default="float16",
+                       help="storage of the NumPy engine's weights in the bundle")
+    group.add_argument("--no-evaluate", action="store_true",
+                       help="do not evaluate on the test split after training")
+
+
+def run(args: argparse.Namespace) -> int:
+    import os
+    from pathlib import Path
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from composer import corpus as corpus_mod
+    from composer.bundle import load_bundle
+    from composer.errors import SettingsError
+    from composer.model import ModelConfig, TrainConfig
+    from composer.train import Trainer, training_data_from_corpus
+    from composer.vocabulary import TokenizerSettings, Vocabulary
+
+    fine_tune = args.from_model is not None
+    base = load_bundle(args.from_model) if fine_tune else None
+    if args.midi_dir:
+        settings = base.vocab.settings if base else TokenizerSettings()
+        sources = []
+        for folder in args.midi_dir:
+            sources += corpus_mod.midi_dir_sources(folder, composer=f"user:{Path(folder).name}")
+        converted = corpus_mod.convert_all(sources, settings)
+        corpus, skipped = corpus_mod.assemble(converted, Vocabulary(settings))
+        for item in skipped:
+            print(f"skipped {item.source.path}: {item.error}")
+        if not len(corpus):
+            raise SettingsError("none of the MIDI files could be used for training")
+    else:
+        corpus = corpus_mod.load_corpus(args.corpus)
+    data = training_data_from_corpus(corpus)
+    if base is not None:
+        if base.vocab != data.vocab:
+            raise SettingsError(f"{args.from_model}: its vocabulary differs from the data's")
+        model_config = base.config
+    else:
+        if args.layers < 1 or args.units < 1 or args.embedding < 1:
+            raise SettingsError("--layers, --units and --embedding must be positive")
+        model_config = ModelConfig(len(data.vocab), args.embedding,
+                                   (args.units,) * args.layers, args.dropout)
+    name = args.name or (f"{Path(args.from_model).name}-tuned" if fine_tune else "model")
+    train_config = TrainConfig(
+        sequence_length=args.sequence_length, batch_size=args.batch_size,
+        learning_rate=args.lr or (5e-4 if fine_tune else 2e-3),
+        steps_per_epoch=args.steps_per_epoch if not fine_tune else min(args.steps_per_epoch, 20),
+        max_epochs=args.max_epochs,
+        max_minutes=args.max_minutes if args.max_minutes is not None else (
+            5.0 if fine_tune else 120.0),
+        patience=args.patience, composer_balance=args.balance, seed=args.seed,
+    )
+    run_dir = Path(args.run_dir or Path("runs") / name)
+    trainer = Trainer(run_dir, data, model_config, train_config,
+                      init_keras_path=base.keras_path if base else None)
+    result = trainer.run(fresh=args.fresh)
+    out = Path(args.out or Path("models") / name)
+    extra = {"name": name}
+    if base is not None:
+        extra["fine_tuned_from"] = base.name
+    trainer.export(out, weights_dtype=args.weights_dtype, extra_info=extra)
+    print(f"model bundle written to {out} (best val loss "
+          f"{result.state.best_val_loss:.4f} nats/event at epoch {result.state.best_epoch})")
+    if not args.no_evaluate and not args.midi_dir and len(corpus.select("test")):
+        try:
+            from composer.evaluate import write_evaluation  # type: ignore[attr-defined]
+        except ImportError:
+            return 0
+        write_evaluation(out, corpus)
+    return 0

@@ -1,0 +1,265 @@
+"""MIDI ports: list them, open them by name, watch them come and go.
+
+Everything goes through mido's rtmidi backend. Which MIDI system rtmidi talks to (ALSA, JACK,
+CoreMIDI, Windows MM) is chosen, in order, by the ``api`` argument, the ``COMPOSER_MIDI_API``
+environment variable, or rtmidi's default. Friendly names are accepted: ``alsa``, ``jack``,
+``coremidi``, ``winmm`` as well as rtmidi's own (``LINUX_ALSA``, ``UNIX_JACK``, ...).
+
+Two different failures are kept apart because a person fixes them differently:
+
+- **no MIDI system** (no ALSA sequencer, no JACK server): :class:`NoMidiSystem`, a
+  :class:`PortError`; nothing MIDI can work until the system is set up.
+- **no such port**: :class:`PortError` naming the port and listing the ones that exist.
+
+When a MIDI system is missing, ALSA and JACK print their own complaints on the C-level stderr
+(``ALSA lib seq_hw.c: ... open /dev/snd/seq failed``); those lines are swallowed while composer
+probes, so the person sees one plain message instead of three lines of library noise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from dataclasses import dataclass
+
+from composer.errors import PortError
+
+ENV_API = "COMPOSER_MIDI_API"
+API_ALIASES = {
+    "ALSA": "LINUX_ALSA",
+    "JACK": "UNIX_JACK",
+    "CORE": "MACOSX_CORE",
+    "COREMIDI": "MACOSX_CORE",
+    "MACOS": "MACOSX_CORE",
+    "WINMM": "WINDOWS_MM",
+    "WINDOWS": "WINDOWS_MM",
+    "MM": "WINDOWS_MM",
+}
+_HINTS = {
+    "LINUX_ALSA": "the ALSA sequencer is not available (no /dev/snd/seq; "
+    "load the snd-seq kernel module, or use --api jack with a running JACK server)",
+    "UNIX_JACK": "no JACK server is running (start one, e.g. with qjackctl or jackd)",
+}
+
+
+class NoMidiSystem(PortError):
+    """No MIDI system at all: rtmidi cannot even create a client."""
+
+
+@dataclass(frozen=True)
+class PortList:
+    """The port names a MIDI system offers right now."""
+
+    api: str
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+
+
+def resolve_api(api: str | None = None) -> str | None:
+    """The rtmidi API name to use (``None`` = rtmidi's default for this platform)."""
+    chosen = api or os.environ.get(ENV_API) or None
+    if not chosen:
+        return None
+    name = chosen.strip().upper().replace("-", "_")
+    name = API_ALIASES.get(name, name)
+    compiled = compiled_apis()
+    if name not in compiled:
+        choices = ", ".join(compiled) or "none"
+        raise PortError(f"MIDI API {chosen!r} is not available here (compiled in: {choices})")
+    return name
+
+
+def compiled_apis() -> list[str]:
+    """rtmidi's names of the MIDI systems this build of python-rtmidi can talk to."""
+    return [_API_NAMES.get(api, str(api)) for api in _rtmidi().get_compiled_api()]
+
+
+def _rtmidi():
+    try:
+        import rtmidi
+    except ImportError as exc:  # python-rtmidi missing or libasound2 missing
+        raise NoMidiSystem(f"no MIDI system: python-rtmidi cannot be loaded ({exc})") from None
+    return rtmidi
+
+
+def _api_names() -> dict[int, str]:
+    try:
+        import rtmidi
+    except ImportError:
+        return {}
+    return {getattr(rtmidi, n): n[4:] for n in dir(rtmidi) if n.startswith("API_")}
+
+
+_API_NAMES = _api_names()
+
+
+def _api_id(api: str | None) -> int:
+    rtmidi = _rtmidi()
+    return rtmidi.API_UNSPECIFIED if api is None else getattr(rtmidi, f"API_{api}")
+
+
+def backend(api: str | None = None):
+    """A mido backend object for rtmidi with the chosen API (not the global default)."""
+    import mido
+
+    name = resolve_api(api)
+    return mido.Backend("mido.backends.rtmidi" + (f"/{name}" if name else ""), load=True)
+
+
+_quiet_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def quiet_stderr():
+    """Silence C-level stderr (ALSA/JACK client chatter) for the duration of a probe."""
+    with _quiet_lock:
+        try:
+            saved = os.dup(2)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+        except OSError:
+            yield
+            return
+        try:
+            os.dup2(devnull, 2)
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            os.close(devnull)
+
+
+def _no_system(api: str | None, exc: BaseException) -> NoMidiSystem:
+    name = api or _default_api_name()
+    hint = _HINTS.get(name or "", str(exc).strip() or type(exc).__name__)
+    return NoMidiSystem(f"no MIDI system: {hint}")
+
+
+def _default_api_name() -> str | None:
+    try:
+        rtmidi = _rtmidi()
+        compiled = rtmidi.get_compiled_api()
+    except (NoMidiSystem, Exception):
+        return None
+    return _API_NAMES.get(compiled[0]) if compiled else None
+
+
+def list_ports(api: str | None = None) -> PortList:
+    """Input and output port names; :class:`NoMidiSystem` when there is no MIDI system."""
+    name = resolve_api(api)
+    rtmidi = _rtmidi()
+    try:
+        with quiet_stderr():
+            midi_in = rtmidi.MidiIn(rtapi=_api_id(name))
+            midi_out = rtmidi.MidiOut(rtapi=_api_id(name))
+    except (OSError, RuntimeError) as exc:  # rtmidi.SystemError is an OSError
+        raise _no_system(name, exc) from None
+    try:
+        current = _API_NAMES.get(midi_in.get_current_api(), name or "")
+        return PortList(current, tuple(midi_in.get_ports()), tuple(midi_out.get_ports()))
+    finally:
+        midi_in.delete()
+        midi_out.delete()
+
+
+def match_port(name: str, available: tuple[str, ...] | list[str], kind: str) -> str:
+    """The one available port meant by ``name``.
+
+    Tried in turn: the exact name; the name without ALSA's changing ``client:port`` numbers
+    (``Keyboard:Keyboard MIDI 1 20:0`` matches ``Keyboard:Keyboard MIDI 1``); a unique
+    case-insensitive substring (``keyboard``).
+    """
+    if name in available:
+        return name
+    for port in available:
+        without_numbers = port.rsplit(None, 1)[0] if " " in port else port
+        if name in (without_numbers, without_numbers.split(":", 1)[-1]):
+            return port
+    wanted = name.casefold()
+    candidates = [port for port in available if wanted in port.casefold()]
+    if len(candidates) == 1:
+        return candidates[0]
+    if len(candidates) > 1:
+        raise PortError(
+            f"MIDI {kind} port name {name!r} is ambiguous: " + ", ".join(map(repr, candidates))
+        )
+    listing = ", ".join(map(repr, available)) if available else "none"
+    raise PortError(f"no MIDI {kind} port named {name!r} (available: {listing})")
+
+
+def open_input(name: str, *, api: str | None = None, callback=None):
+    """Open an input port by (part of) its name; ``callback(msg)`` runs on rtmidi's thread."""
+    real = match_port(name, list_ports(api).inputs, "input")
+    return _open(lambda b: b.open_input(real, callback=callback), api, real)
+
+
+def open_output(name: str, *, api: str | None = None):
+    """Open an output port by (part of) its name."""
+    real = match_port(name, list_ports(api).outputs, "output")
+    return _open(lambda b: b.open_output(real), api, real)
+
+
+def open_virtual_input(name: str, *, api: str | None = None, callback=None,
+                       client_name: str | None = None):
+    """Create an input port other programs can connect to (ALSA, JACK, CoreMIDI only)."""
+    return _open(lambda b: b.open_input(name, virtual=True, callback=callback,
+                                        client_name=client_name), api, name)
+
+
+def open_virtual_output(name: str, *, api: str | None = None, client_name: str | None = None):
+    """Create an output port other programs can connect to (ALSA, JACK, CoreMIDI only)."""
+    return _open(lambda b: b.open_output(name, virtual=True, client_name=client_name),
+                 api, name)
+
+
+def _open(opener, api: str | None, name: str):
+    chosen = resolve_api(api)
+    mido_backend = backend(chosen)
+    try:
+        with quiet_stderr():
+            return opener(mido_backend)
+    except NotImplementedError:
+        raise PortError(f"MIDI port {name!r}: virtual ports are not supported here") from None
+    except (OSError, RuntimeError) as exc:
+        text = str(exc)
+        if "initialize" in text or "server" in text.lower():
+            raise _no_system(chosen, exc) from None
+        raise PortError(f"MIDI port {name!r} cannot be opened ({text or type(exc).__name__})"
+                        ) from None
+
+
+class PortWatcher:
+    """Cheap repeated look-ups of the port names, to notice ports vanishing and returning.
+
+    One rtmidi client per direction is kept open (creating a JACK client costs ~30 ms; asking
+    an existing one for its ports costs ~50 us). If the MIDI system itself goes away, the
+    clients are re-created on the next call.
+    """
+
+    def __init__(self, api: str | None = None) -> None:
+        self.api = resolve_api(api)
+        self._in = self._out = None
+
+    def ports(self) -> PortList:
+        rtmidi = _rtmidi()
+        if self._in is None:
+            try:
+                with quiet_stderr():
+                    self._in = rtmidi.MidiIn(rtapi=_api_id(self.api))
+                    self._out = rtmidi.MidiOut(rtapi=_api_id(self.api))
+            except (OSError, RuntimeError) as exc:
+                self.close()
+                raise _no_system(self.api, exc) from None
+        try:
+            return PortList(self.api or "", tuple(self._in.get_ports()),
+                            tuple(self._out.get_ports()))
+        except (OSError, RuntimeError) as exc:
+            self.close()
+            raise _no_system(self.api, exc) from None
+
+    def close(self) -> None:
+        for client in (self._in, self._out):
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    client.delete()
+        self._in = self._out = None

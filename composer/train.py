@@ -1,0 +1,293 @@
+"""Training loop: checkpoints every epoch, resumes after any interruption, stops early.
+
+Why a hand-written epoch loop around ``model.fit``: an "epoch" here is a fixed number of
+sampled windows (a few minutes of CPU), and after each one the loop saves the full model with
+its optimizer state plus a small ``state.json`` (epoch, best validation loss, patience, learning
+rate, minutes spent) with write-then-rename. A killed process therefore loses at most one epoch,
+and ``composer train`` with the same run folder simply continues. The random windows of epoch
+``e`` come from a generator seeded with ``(seed, e)``, so a resumed run sees the same data it
+would have seen without the interruption.
+
+Validation loss is the exact mean NLL per (non-padding) event in nats on a fixed set of
+validation windows, computed here rather than taken from Keras (whose weighted mean also counts
+padding positions).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from composer.bundle import save_bundle, write_json_atomic
+from composer.dataset import Batch, WindowSampler, validation_batch
+from composer.errors import ComposerError
+from composer.model import ModelConfig, TrainConfig, build_model
+from composer.vocabulary import Vocabulary
+
+LOG_FIELDS = ["epoch", "loss", "val_loss", "lr", "minutes", "tokens_seen", "tokens_per_s"]
+
+
+class TrainingError(ComposerError):
+    """A run folder that cannot be resumed, or training data that cannot be used."""
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    vocab: Vocabulary
+    train: tuple[np.ndarray, ...]
+    train_composers: tuple[str, ...]
+    valid: tuple[np.ndarray, ...]
+    description: dict  # pieces and tokens per split, for the model card
+
+
+@dataclass
+class RunState:
+    epoch: int = 0
+    best_val_loss: float = float("inf")
+    best_epoch: int = -1
+    epochs_without_improvement: int = 0
+    learning_rate: float = 0.0
+    minutes: float = 0.0
+    tokens_seen: int = 0
+    finished: bool = False
+    stop_reason: str = ""
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    run_dir: Path
+    state: RunState
+
+
+def _log(message: str) -> None:
+    print(message, flush=True)
+
+
+def _val_loss(model, batch: Batch, batch_size: int) -> float:
+    total, count = 0.0, 0.0
+    for start in range(0, len(batch.inputs), batch_size):
+        x = batch.inputs[start : start + batch_size]
+        y = batch.targets[start : start + batch_size]
+        w = batch.weights[start : start + batch_size]
+        logits = np.asarray(model(x, training=False), dtype=np.float64)
+        logits -= logits.max(axis=-1, keepdims=True)
+        log_probs = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
+        picked = np.take_along_axis(log_probs, y[..., None], axis=-1)[..., 0]
+        total += float(-(picked * w).sum())
+        count += float(w.sum())
+    return total / max(count, 1.0)
+
+
+class Trainer:
+    def __init__(
+        self,
+        run_dir: str | os.PathLike,
+        data: TrainingData,
+        model_config: ModelConfig,
+        train_config: TrainConfig,
+        *,
+        init_keras_path: Path | None = None,
+        log: Callable[[str], None] = _log,
+    ) -> None:
+        self.run_dir = Path(run_dir)
+        self.data = data
+        self.model_config = model_config
+        self.train_config = train_config
+        self.init_keras_path = init_keras_path
+        self.log = log
+        if model_config.vocab_size != len(data.vocab):
+            raise TrainingError(
+                f"the model has {model_config.vocab_size} event ids but the data "
+                f"{len(data.vocab)}: they were made with different tokenizer settings"
+            )
+
+    # ----- run folder --------------------------------------------------------------------
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.run_dir / "checkpoint.keras"
+
+    @property
+    def best_path(self) -> Path:
+        return self.run_dir / "best.weights.h5"
+
+    def _run_signature(self) -> dict:
+        return {"model": asdict(self.model_config), "train": asdict(self.train_config),
+                "vocabulary": list(self.data.vocab.names)}
+
+    def _load_state(self, fresh: bool) -> RunState | None:
+        state_path = self.run_dir / "state.json"
+        if fresh or not state_path.exists() or not self.checkpoint_path.exists():
+            return None
+        saved = json.loads((self.run_dir / "run.json").read_text())
+        mine = json.loads(json.dumps(self._run_signature()))
+        if saved["model"] != mine["model"] or saved["vocabulary"] != mine["vocabulary"]:
+            raise TrainingError(
+                f"{self.run_dir}: holds a run of another model or vocabulary; use --fresh or "
+                "another --run-dir"
+            )
+        return RunState(**json.loads(state_path.read_text()))
+
+    def _save_checkpoint(self, model, state: RunState) -> None:
+        tmp = self.run_dir / ".checkpoint.tmp.keras"
+        model.save(tmp)
+        os.replace(tmp, self.checkpoint_path)
+        write_json_atomic(self.run_dir / "state.json", asdict(state))
+
+    def _append_log(self, row: dict) -> None:
+        path = self.run_dir / "log.csv"
+        new = not path.exists()
+        with open(path, "a", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=LOG_FIELDS)
+            if new:
+                writer.writeheader()
+            writer.writerow(row)
+
+    # ----- the loop ----------------------------------------------------------------------
+    def run(self, *, fresh: bool = False) -> TrainResult:
+        import keras
+
+        cfg = self.train_config
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        state = self._load_state(fresh)
+        if state is not None:
+            model = keras.saving.load_model(self.checkpoint_path)
+            self.log(f"resuming {self.run_dir} at epoch {state.epoch} "
+                     f"(best val loss {state.best_val_loss:.4f}, {state.minutes:.1f} min so far)")
+        else:
+            if fresh:
+                for name in ("state.json", "log.csv", "checkpoint.keras", "best.weights.h5"):
+                    (self.run_dir / name).unlink(missing_ok=True)
+            keras.utils.set_random_seed(cfg.seed)
+            if self.init_keras_path is not None:
+                model = keras.saving.load_model(self.init_keras_path, compile=False)
+            else:
+                model = build_model(self.model_config)
+            model.compile(
+                optimizer=keras.optimizers.Adam(cfg.learning_rate, clipnorm=cfg.clipnorm),
+                loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            )
+            state = RunState(learning_rate=cfg.learning_rate)
+            write_json_atomic(self.run_dir / "run.json", self._run_signature())
+        # A finished run whose limits were raised (more epochs or minutes) simply goes on.
+        state.finished = False
+
+        sampler = WindowSampler(
+            self.data.train, self.data.train_composers, self.data.vocab,
+            length=cfg.sequence_length, balance=cfg.composer_balance,
+            transpose_range=cfg.transpose_range, velocity_jitter=cfg.velocity_jitter,
+        )
+        valid = validation_batch(self.data.valid, self.data.vocab, length=cfg.sequence_length,
+                                 windows=cfg.validation_windows, seed=cfg.seed)
+        callbacks = [keras.callbacks.TensorBoard(log_dir=str(self.run_dir / "tensorboard"),
+                                                 write_graph=False, profile_batch=0)]
+        verbose = 1 if os.isatty(2) else 2
+        self.log(f"model: {self.model_config.parameter_count:,} parameters; "
+                 f"{sum(len(s) for s in self.data.train):,} training tokens in "
+                 f"{len(self.data.train)} pieces")
+        while True:
+            if state.epoch >= cfg.max_epochs:
+                state.stop_reason = f"reached {cfg.max_epochs} epochs"
+                break
+            if state.minutes >= cfg.max_minutes:
+                state.stop_reason = f"reached the time limit of {cfg.max_minutes:g} minutes"
+                break
+            if state.epochs_without_improvement >= cfg.patience:
+                state.stop_reason = (f"validation loss did not improve for {cfg.patience} "
+                                     "epochs (early stop)")
+                break
+            rng = np.random.default_rng([cfg.seed, state.epoch])
+            batches = [sampler.batch(rng, cfg.batch_size) for _ in range(cfg.steps_per_epoch)]
+            x = np.concatenate([b.inputs for b in batches])
+            y = np.concatenate([b.targets for b in batches])
+            w = np.concatenate([b.weights for b in batches])
+            model.optimizer.learning_rate.assign(state.learning_rate)
+            started = time.monotonic()
+            history = model.fit(x, y, sample_weight=w, batch_size=cfg.batch_size,
+                                epochs=state.epoch + 1, initial_epoch=state.epoch,
+                                shuffle=False, verbose=verbose, callbacks=callbacks)
+            val_loss = _val_loss(model, valid, cfg.batch_size)
+            seconds = time.monotonic() - started
+            tokens = int(w.sum())
+            state.epoch += 1
+            state.minutes += seconds / 60.0
+            state.tokens_seen += tokens
+            improved = val_loss < state.best_val_loss - 1e-4
+            if improved:
+                state.best_val_loss, state.best_epoch = val_loss, state.epoch
+                state.epochs_without_improvement = 0
+                model.save_weights(self.run_dir / ".best.tmp.weights.h5")
+                os.replace(self.run_dir / ".best.tmp.weights.h5", self.best_path)
+            else:
+                state.epochs_without_improvement += 1
+                if state.epochs_without_improvement % 2 == 0:
+                    state.learning_rate = max(state.learning_rate * 0.5, 1e-4)
+            self._append_log({
+                "epoch": state.epoch, "loss": round(float(history.history["loss"][-1]), 5),
+                "val_loss": round(val_loss, 5), "lr": state.learning_rate,
+                "minutes": round(state.minutes, 2), "tokens_seen": state.tokens_seen,
+                "tokens_per_s": round(tokens / seconds),
+            })
+            self._save_checkpoint(model, state)
+            self.log(f"epoch {state.epoch}: val loss {val_loss:.4f} nats/event"
+                     f"{' (best)' if improved else ''}, {tokens / seconds:,.0f} tokens/s, "
+                     f"{state.minutes:.1f} min")
+        state.finished = True
+        write_json_atomic(self.run_dir / "state.json", asdict(state))
+        self.log(f"stopped: {state.stop_reason}")
+        return TrainResult(self.run_dir, state)
+
+    def export(self, out_dir: str | os.PathLike, *, weights_dtype: str = "float16",
+               extra_info: dict | None = None) -> Path:
+        """Save the best weights as a model bundle."""
+        import keras  # noqa: F401 - build_model needs the backend
+
+        model = build_model(self.model_config)
+        source = self.best_path if self.best_path.exists() else None
+        if source is None:
+            raise TrainingError(f"{self.run_dir}: no trained weights yet")
+        model.load_weights(source)
+        state = RunState(**json.loads((self.run_dir / "state.json").read_text()))
+        info = {
+            "training": {
+                "epochs": state.epoch, "best_epoch": state.best_epoch,
+                "best_val_loss": state.best_val_loss, "minutes": round(state.minutes, 1),
+                "tokens_seen": state.tokens_seen, "stop_reason": state.stop_reason,
+                "config": asdict(self.train_config),
+            },
+            "data": self.data.description,
+            "parameters": self.model_config.parameter_count,
+        }
+        info.update(extra_info or {})
+        return save_bundle(out_dir, model, self.model_config, self.data.vocab, info=info,
+                           weights_dtype=weights_dtype)
+
+
+def training_data_from_corpus(corpus, *, valid_fallback: bool = True) -> TrainingData:
+    """Train/validation sequences from a prepared corpus (composer.corpus.Corpus)."""
+    train = corpus.select("train")
+    valid = corpus.select("valid")
+    if not len(train):
+        raise TrainingError("the corpus has no training pieces")
+    valid_tokens: Sequence[np.ndarray] = valid.tokens
+    note = ""
+    if not len(valid):
+        if not valid_fallback:
+            raise TrainingError("the corpus has no validation pieces")
+        valid_tokens = train.tokens
+        note = "no held-out pieces: validation on training pieces"
+    description = {
+        split: {"pieces": len(part), "tokens": part.token_count,
+                "notes": int(sum(part.notes))}
+        for split, part in (("train", train), ("valid", valid), ("test", corpus.select("test")))
+    }
+    if note:
+        description["note"] = note
+    return TrainingData(corpus.vocab, tuple(train.tokens), tuple(train.composers),
+                        tuple(valid_tokens), description)

@@ -1,0 +1,144 @@
+"""``composer-gui [FILE.mid]``: start the desktop app (also ``python -m gui``).
+
+``--screenshot OUT.png`` renders the main window (1280x800 by default) after opening FILE, and
+with ``--generate`` after generating a take, then exits: it works without a screen
+(``QT_QPA_PLATFORM=offscreen``) and makes the picture in the README. Screenshots use throwaway
+settings, so they neither read nor change the user's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from composer.errors import ComposerError
+
+EXIT_OK, EXIT_ERROR = 0, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="composer-gui",
+                                     description="composer's desktop app: continue music "
+                                                 "with an LSTM, in a piano roll.")
+    parser.add_argument("file", nargs="?", help="a MIDI file to open as the seed")
+    parser.add_argument("--model", metavar="DIR", help="model bundle folder (default: the "
+                                                       "shipped model)")
+    parser.add_argument("--screenshot", metavar="OUT.png",
+                        help="save a picture of the window and exit")
+    parser.add_argument("--generate", action="store_true",
+                        help="with --screenshot: generate a take first and show it")
+    parser.add_argument("--takes", type=int, default=None, help="takes to generate")
+    parser.add_argument("--bars", type=float, default=None, help="bars per take")
+    parser.add_argument("--random-seed", type=int, default=None,
+                        help="random seed for --generate (repeatable pictures)")
+    parser.add_argument("--size", default="1280x800", help="screenshot size WxH")
+    return parser
+
+
+def _install_excepthook(window_getter) -> None:
+    """An unexpected exception in a slot becomes a message box, not a silent traceback."""
+
+    def hook(kind, value, tb) -> None:
+        traceback.print_exception(kind, value, tb)
+        window = window_getter()
+        if window is not None and isinstance(value, Exception):
+            from gui.main_window import error_text
+
+            window.show_error(error_text(value))
+
+    sys.excepthook = hook
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        width, height = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        print(f"composer-gui: --size must look like 1280x800 (got {args.size})", file=sys.stderr)
+        return EXIT_ERROR
+
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from gui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName("composer")
+    app.setApplicationName("composer")
+    app.setApplicationDisplayName("composer")
+    app.setStyle("Fusion")
+
+    if args.screenshot:
+        scratch = tempfile.TemporaryDirectory(prefix="composer-gui-")
+        settings = QSettings(os.path.join(scratch.name, "settings.ini"),
+                             QSettings.Format.IniFormat)
+        return _screenshot(app, MainWindow(settings=settings, data_dir=Path(scratch.name)),
+                           args, width, height)
+
+    window = MainWindow()
+    _install_excepthook(lambda: window)
+    if args.model:
+        window.controls.choose_model(str(Path(args.model).resolve()))
+    window.show()
+    restored = window.offer_restore()
+    if args.file and not restored:
+        window.open_file(args.file, ask=False)
+    return app.exec()
+
+
+def _screenshot(app, window, args, width: int, height: int) -> int:
+    from PySide6.QtCore import QEventLoop
+
+    window.resize(width, height)
+    window.show()
+    app.processEvents()
+    if args.model:
+        window.controls.choose_model(str(Path(args.model).resolve()))
+    if args.takes is not None:
+        window.controls.takes.setValue(args.takes)
+    if args.bars is not None:
+        window.controls.bars.setValue(args.bars)
+    if args.random_seed is not None:
+        window.controls.fixed_seed.setChecked(True)
+        window.controls.random_seed.setValue(args.random_seed)
+    if args.file and not window.open_file(args.file, ask=False):
+        print(f"composer-gui: {window.last_error}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.generate:
+        job = window.generate()
+        if job is None:
+            print(f"composer-gui: {window.last_error}", file=sys.stderr)
+            return EXIT_ERROR
+        if job.is_running():
+            loop = QEventLoop()
+            job.finished.connect(loop.quit)
+            loop.exec()
+        if not window.takes:
+            print(f"composer-gui: {window.last_error or 'no take was generated'}",
+                  file=sys.stderr)
+            return EXIT_ERROR
+    app.processEvents()
+    window.roll.fit()
+    window.statusBar().clearMessage()
+    app.processEvents()
+    out = Path(args.screenshot)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if not window.grab().save(str(out)):
+            raise ComposerError(f"{out}: cannot write the picture")
+    except (OSError, ComposerError) as exc:
+        print(f"composer-gui: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    window.shutdown()
+    window.hide()
+    print(out)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

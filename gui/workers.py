@@ -1,0 +1,156 @@
+"""Run slow work (loading a model, generating, rendering audio) off the UI thread.
+
+One helper for the whole app, so every background task behaves the same way: the callable
+runs in a ``QThreadPool``; its progress, result or error come back as signals of a
+:class:`Job` that lives on the UI thread (Qt queues signals across threads), so handlers may
+touch widgets. Cancelling sets a flag the callable polls; the work is never killed, so it can
+leave files and state consistent.
+
+The callable receives two keyword arguments, ``progress(fraction)`` and ``cancelled()``.
+A :class:`~composer.errors.ComposerError` (and ``OSError``) becomes its message; anything
+else becomes "unexpected error" plus the traceback on stderr — a bug, but never a dead window.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+from composer.errors import ComposerError
+
+try:  # generation raises this when cancelled; the module may be absent in early checkouts
+    from composer.generate import GenerationCancelled
+except ImportError:  # pragma: no cover
+    GenerationCancelled = None  # type: ignore[assignment,misc]
+
+
+class Cancelled(Exception):
+    """Raise from a task to report it was cancelled (any ``*Cancelled`` error counts too)."""
+
+
+class Job(QObject):
+    """Handle of one background task; signals are delivered on the UI thread."""
+
+    progress = Signal(float)  # 0..1
+    succeeded = Signal(object)  # the callable's return value
+    failed = Signal(str)  # a message fit for a dialog
+    cancelled = Signal()
+    finished = Signal()  # after any of the three above
+
+    # Internal cross-thread relays: emitted from the pool thread, received by this object
+    # (which lives on the UI thread) through a queued connection.
+    _progress = Signal(float)
+    _done = Signal(object)
+    _failed = Signal(str)
+    _cancelled = Signal()
+
+    def __init__(self, name: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.name = name
+        self._flag = threading.Event()
+        self._running = True
+        self._progress.connect(self._on_progress)
+        self._done.connect(self._on_done)
+        self._failed.connect(self._on_failed)
+        self._cancelled.connect(self._on_cancelled)
+
+    def cancel(self) -> None:
+        self._flag.set()
+
+    def is_cancelled(self) -> bool:
+        return self._flag.is_set()
+
+    def is_running(self) -> bool:
+        return self._running
+
+    def detach(self) -> None:
+        """Cancel, and report nothing more (its receivers are going away)."""
+        self.cancel()
+        self._running = False
+        self.blockSignals(True)
+        _live_jobs.discard(self)
+
+    @Slot(float)
+    def _on_progress(self, value: float) -> None:
+        if self._running:
+            self.progress.emit(value)
+
+    @Slot(object)
+    def _on_done(self, value: Any) -> None:
+        self._finish(self.succeeded, value)
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self._finish(self.failed, message)
+
+    @Slot()
+    def _on_cancelled(self) -> None:
+        self._finish(self.cancelled)
+
+    def _finish(self, signal, *args) -> None:
+        self._running = False
+        signal.emit(*args)
+        self.finished.emit()
+        _live_jobs.discard(self)
+
+
+class _Runnable(QRunnable):
+    def __init__(self, job: Job, fn: Callable[..., Any]) -> None:
+        super().__init__()
+        self.setAutoDelete(True)
+        self._job = job
+        self._fn = fn
+
+    def run(self) -> None:  # runs on a pool thread
+        job = self._job
+        try:
+            if job.is_cancelled():
+                raise Cancelled()
+            value = self._fn(progress=job._progress.emit, cancelled=job.is_cancelled)
+        except Exception as exc:  # noqa: BLE001 - every error must come back as a message
+            if _is_cancellation(exc):
+                job._cancelled.emit()
+            elif isinstance(exc, ComposerError):
+                job._failed.emit(" ".join(str(exc).split()))
+            elif isinstance(exc, OSError):
+                job._failed.emit(f"{job.name}: {exc.strerror or exc}")
+            else:
+                traceback.print_exc(file=sys.stderr)
+                job._failed.emit(f"{job.name}: unexpected error ({type(exc).__name__}: {exc})")
+        else:
+            if job.is_cancelled():
+                job._cancelled.emit()
+            else:
+                job._done.emit(value)
+
+
+def _is_cancellation(exc: BaseException) -> bool:
+    if isinstance(exc, Cancelled):
+        return True
+    return GenerationCancelled is not None and isinstance(exc, GenerationCancelled)
+
+
+_live_jobs: set[Job] = set()  # keeps Python wrappers alive until the job reports back
+
+
+def run_in_background(
+    name: str,
+    fn: Callable[..., Any],
+    *,
+    pool: QThreadPool | None = None,
+    parent: QObject | None = None,
+) -> Job:
+    """Start ``fn(progress=..., cancelled=...)`` on ``pool`` (default: the global pool).
+
+    Connect to the returned job's signals right away: they cannot fire before control
+    returns to the event loop.
+    """
+    job = Job(name, parent)
+    _live_jobs.add(job)
+    (pool or QThreadPool.globalInstance()).start(_Runnable(job, fn))
+    return job

@@ -1,0 +1,188 @@
+"""The main window end to end: files, errors, generation off the UI thread, takes, export,
+autosave, closing with unsaved work, settings. Real files, the real tiny model, real dialogs."""
+
+import time
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from composer.midi_io import read_midi
+from composer.notes import Note
+from gui.document import ACCEPTED, SEED, TAKE
+from tests.gui.conftest import SEED_NOTES, answer_question
+
+Btn = QMessageBox.StandardButton
+
+
+def origins(window):
+    return sorted(rn.origin for rn in window.doc.notes.values())
+
+
+def test_open_shows_the_file(window, seed_file):
+    assert window.open_file(seed_file)
+    assert len(window.doc.notes) == len(SEED_NOTES)
+    assert len(window.roll._index.items) == len(SEED_NOTES)
+    assert window.windowTitle() == "seed.mid[*] — composer"
+    assert "4/4 · 120 bpm · 7 notes" == window.info_label.text()
+    assert window.recent_files()[0].endswith("seed.mid")
+
+
+def test_bad_file_shows_the_reason_and_keeps_the_piece(window, seed_file, tmp_path, qtbot):
+    window.open_file(seed_file)
+    bad = tmp_path / "broken.mid"
+    bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt ")
+    with qtbot.waitSignal(window.errorShown) as shown:
+        assert not window.open_file(bad, ask=False)
+    assert "broken.mid" in shown.args[0] and "not RIFF-MIDI" in shown.args[0]
+    box = window._error_box
+    assert isinstance(box, QMessageBox) and box.isVisible()
+    assert "broken.mid" in box.text()
+    box.button(Btn.Ok).click()
+    assert len(window.doc.notes) == len(SEED_NOTES)  # nothing was lost
+    assert window.isVisible()
+
+
+def test_generate_keeps_the_window_responsive_then_keep_and_export(
+        window, seed_file, tiny_bundle, qtbot, tmp_path):
+    window.open_file(seed_file)
+    window.controls.choose_model(str(tiny_bundle))
+    window.controls.takes.setValue(2)
+    window.controls.bars.setValue(64)  # long enough (about a second here) to watch the UI
+    window.controls.fixed_seed.setChecked(True)
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start(10)
+    started = time.monotonic()
+    with qtbot.waitSignal(window.takesReady, timeout=60000) as ready:
+        job = window.generate()
+        assert job is not None and window.is_generating()
+        assert not window.controls.generate_button.isEnabled()
+        assert window.cancel_action.isEnabled()
+    elapsed = time.monotonic() - started
+    timer.stop()
+    # The UI thread kept turning while the worker generated: no gap near the whole duration.
+    gaps = [b - a for a, b in zip([started, *ticks], ticks, strict=False)]
+    assert len(ticks) >= elapsed / 0.010 / 4 and max(gaps) < 0.25, (
+        elapsed, len(ticks), max(gaps))
+    takes = ready.args[0]
+    assert len(takes) == 2 and all(t.start_beat >= 8.0 for t in takes)
+    assert window.takes_panel.list.count() == 2
+    assert window.takes_panel.list.item(0).text().startswith("Take 1  —  ")
+    assert window.roll.overlay(TAKE) == list(takes[0].notes)
+    window.takes_panel.list.setCurrentRow(1)
+    assert window.roll.overlay(TAKE) == list(takes[1].notes)
+    assert window.controls.generate_button.isEnabled()
+
+    window.keep_action.trigger()
+    kept = takes[1].notes
+    assert origins(window).count(ACCEPTED) == len(kept)
+    assert window.takes == [] and window.roll.overlay(TAKE) == []
+    out = tmp_path / "out" / "piece.mid"
+    out.parent.mkdir()
+    assert window.export_midi(out)
+    again = read_midi(out)
+    assert len(again.notes) == len(SEED_NOTES) + len(kept)
+    assert again.notes[: len(SEED_NOTES)] == SEED_NOTES  # seed (before the take) unchanged
+    window.undo_action.trigger()  # keeping is one undoable step
+    assert origins(window) == [SEED] * len(SEED_NOTES)
+
+
+def test_cancel_generation(window, seed_file, tiny_bundle, qtbot):
+    window.open_file(seed_file)
+    window.controls.choose_model(str(tiny_bundle))
+    window.controls.bars.setValue(128)  # long enough to be cancelled on the way
+    window.controls.takes.setValue(1)
+    job = window.generate()
+    with qtbot.waitSignal(job.cancelled, timeout=30000):
+        window.cancel_action.trigger()
+    assert window.takes == [] and not window.is_generating()
+    assert window.controls.generate_button.isEnabled()
+
+
+def test_generation_errors_are_dialogs(window, seed_file, tmp_path, qtbot):
+    with qtbot.waitSignal(window.errorShown) as shown:
+        assert window.generate() is None  # an empty piece
+    assert "nothing to continue" in shown.args[0]
+    window.open_file(seed_file)
+    window.controls.choose_model(str(tmp_path / "no-such-model"))
+    with qtbot.waitSignal(window.errorShown, timeout=10000) as shown:
+        window.generate()
+    assert "no-such-model" in shown.args[0]
+    qtbot.waitUntil(lambda: not window.is_generating())
+    assert window.controls.generate_button.isEnabled()
+
+
+def test_export_wav_in_the_background(window, seed_file, tmp_path, qtbot):
+    window.open_file(seed_file)
+    out = tmp_path / "piece.wav"
+    job = window.export_wav(out)
+    with qtbot.waitSignal(job.finished, timeout=30000):
+        pass
+    assert out.read_bytes()[:4] == b"RIFF"
+
+
+def test_trim_to_bars(window, seed_file):
+    window.open_file(seed_file)
+    window.trim_bars(2, 2)
+    assert sorted(rn.note for rn in window.doc.notes.values()) == sorted(
+        n.shifted(-4.0) for n in SEED_NOTES[4:])
+    window.undo_action.trigger()
+    assert len(window.doc.notes) == len(SEED_NOTES)
+
+
+def test_autosave_restores_a_crashed_session(make_window, seed_file, tmp_path, qtbot):
+    first = make_window(autosave_seconds=0.05)
+    first.open_file(seed_file)
+    first.doc.add_notes([Note(8.0, 9.0, 70)], ACCEPTED, "Keep take 1")
+    qtbot.waitUntil(first.autosave.exists, timeout=5000)
+    # "Crash": the first window goes away without saving; a new session starts.
+    second = make_window()
+    questions = []
+    answer_question(Btn.Yes, questions)
+    assert second.offer_restore()
+    assert "seed.mid" in questions[0]
+    assert origins(second).count(ACCEPTED) == 1 and len(second.doc.notes) == 8
+    assert second.doc.is_modified() and second.windowTitle().startswith("seed.mid")
+    saved = tmp_path / "saved.mid"
+    assert second.save_as(saved)
+    assert not second.autosave.exists() and not second.doc.is_modified()
+
+
+def test_closing_with_unsaved_work_asks(make_window, seed_file, tmp_path):
+    window = make_window()
+    window.open_file(seed_file)
+    window.trim_bars(1, 1)
+    answer_question(Btn.Cancel)
+    assert not window.close()
+    assert window.isVisible()
+    answer_question(Btn.Discard)
+    assert window.close()
+
+
+def test_settings_persist(make_window):
+    first = make_window()
+    first.controls.temperature.setValue(135)
+    first.controls.takes.setValue(5)
+    first.controls.key_lock.setChecked(True)
+    first.snap_combo.setCurrentText("1/8")
+    first.shutdown()
+    second = make_window()
+    assert second.controls.temperature_label.text() == "1.35"
+    assert second.controls.takes.value() == 5 and second.controls.key_lock.isChecked()
+    assert second.roll.snap_beats == 0.5
+    settings = second.controls.settings()
+    assert (settings.temperature, settings.takes, settings.key_lock) == (1.35, 5, True)
+
+
+def test_no_midi_input_is_said_and_the_app_goes_on(window):
+    # This machine may or may not have a MIDI system; either way the combo is usable.
+    names = window.refresh_inputs()
+    assert window.record_action.isEnabled() == bool(names)
+    if not names:
+        assert window.input_combo.currentText() == "No MIDI input"
+        window.toggle_record(True)
+        assert window.last_error.startswith("Cannot record")
+        assert not window.record_action.isChecked()
+    QApplication.processEvents()
+    assert window.isVisible()

@@ -1,0 +1,221 @@
+"""Model evaluation: the NumPy forward pass against a by-hand softmax and against Keras, the
+report against the n-gram models, and the ``composer evaluate`` command's paths.
+
+Data: the token sequences of music21's small test MIDI files (the tiny model's training data)
+and a hand-made corpus folder built from them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+
+import numpy as np
+import pytest
+
+from composer.bundle import load_bundle
+from composer.cli import main
+from composer.corpus import Corpus, save_corpus
+from composer.errors import ModelBundleError
+from composer.evaluate import evaluate_bundle, evaluation_report, sequence_log_probs
+from composer.ngram import KneserNeyModel, UnigramModel
+from composer.vocabulary import TokenizerSettings, Vocabulary
+from tests.conftest import music21_test_midis
+
+
+def direct_log_probs(weights: dict, sequence) -> list[float]:
+    """log softmax of the next event, one step at a time, float64, straight from weights.npz."""
+    w = {k: v.astype(np.float64) for k, v in weights.items()}
+    layers = sum(1 for k in w if k.endswith("_recurrent"))
+    state = [(np.zeros(w[f"lstm_{i}_recurrent"].shape[0]),) * 2 for i in range(layers)]
+    sigmoid = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
+    result = []
+    for current, following in zip(sequence[:-1], sequence[1:]):
+        x = w["embedding"][current]
+        for i in range(layers):
+            h, c = state[i]
+            z = x @ w[f"lstm_{i}_kernel"] + h @ w[f"lstm_{i}_recurrent"] + w[f"lstm_{i}_bias"]
+            gi, gf, gc, go = np.split(z, 4)
+            c = sigmoid(gf) * c + sigmoid(gi) * np.tanh(gc)
+            h = sigmoid(go) * np.tanh(c)
+            state[i] = (h, c)
+            x = h
+        logits = x @ w["dense_kernel"] + w["dense_bias"]
+        peak = logits.max()
+        result.append(logits[following] - peak - np.log(np.exp(logits - peak).sum()))
+    return result
+
+
+@pytest.fixture(scope="module")
+def by_length(primitive_token_sequences):
+    """The pieces, shortest first: 11 ... 14,608 events (21 pieces)."""
+    return sorted(primitive_token_sequences, key=len)
+
+
+@pytest.fixture(scope="module")
+def pieces(by_length):
+    """Short pieces of different lengths (so batching and drop-out of finished ones matter)."""
+    return by_length[:6]
+
+
+def test_model_nll_is_the_mean_of_minus_log_softmax(tiny_bundle, pieces):
+    weights = load_bundle(tiny_bundle).weights
+    expected = [lp for piece in pieces for lp in direct_log_probs(weights, piece)]
+    result = evaluate_bundle(tiny_bundle, pieces)
+    assert result["events"] == len(expected) == sum(len(p) - 1 for p in pieces)
+    assert result["pieces"] == len(pieces)
+    assert result["nll"] == pytest.approx(-np.mean(expected), rel=1e-5)
+    assert result["perplexity"] == pytest.approx(math.exp(result["nll"]))
+
+
+def test_numpy_forward_matches_keras_model(tiny_bundle, by_length):
+    import keras
+
+    piece = by_length[-4]  # 1,131 events
+    model = keras.saving.load_model(tiny_bundle / "model.keras", compile=False)
+    logits = model.predict(np.array([piece[:-1]], dtype="int32"), verbose=0)[0].astype(np.float64)
+    peak = logits.max(axis=-1, keepdims=True)
+    log_softmax = logits - peak - np.log(np.exp(logits - peak).sum(axis=-1, keepdims=True))
+    keras_log_probs = log_softmax[np.arange(len(piece) - 1), piece[1:]]
+    (ours,) = sequence_log_probs(load_bundle(tiny_bundle), [piece])
+    assert ours == pytest.approx(keras_log_probs, abs=1e-4)
+
+
+def test_chunks_and_batching_keep_the_full_context(tiny_bundle, by_length):
+    bundle = load_bundle(tiny_bundle)
+    chosen = [by_length[i] for i in (16, 3, 13, 17, 0)]  # 427, 29, 145, 1131, 11 events
+    together = sequence_log_probs(bundle, chosen, chunk_steps=7)
+    for piece, log_probs in zip(chosen, together):
+        (alone,) = sequence_log_probs(bundle, [piece], chunk_steps=100_000)
+        assert log_probs == pytest.approx(alone, abs=1e-5)
+
+
+def test_report_compares_with_ngrams_on_the_same_events(tiny_bundle, by_length):
+    test, train = by_length[12:16], by_length[:12] + by_length[16:]
+    vocab_size = load_bundle(tiny_bundle).config.vocab_size
+    report = evaluation_report(tiny_bundle, test, train, data="toy", orders=(2, 4))
+    names = [row["name"] for row in report["rows"]]
+    assert names == ["model tiny-test-model", "unigram (add-one)",
+                     "KN-2 (modified Kneser-Ney)", "KN-4 (modified Kneser-Ney)"]
+    events = sum(len(p) - 1 for p in test)
+    assert (report["pieces"], report["events"]) == (4, events)
+    assert report["tokens"] == sum(len(p) for p in test)
+    by_name = {row["name"]: row for row in report["rows"]}
+    unigram = UnigramModel.fit(train, vocab_size).nll(test)[0] / events
+    kn4 = KneserNeyModel.fit(train, 4, vocab_size).nll(test)[0] / events
+    assert by_name["unigram (add-one)"]["nll"] == pytest.approx(unigram)
+    assert by_name["KN-4 (modified Kneser-Ney)"]["nll"] == pytest.approx(kn4)
+    best = min(row["nll"] for row in report["rows"][1:])
+    assert report["ratio"] == pytest.approx(report["rows"][0]["nll"] / best)
+    assert by_name[report["best_ngram"]]["ratio"] == pytest.approx(1.0)
+
+
+def test_events_outside_the_vocabulary_are_a_bundle_error(tiny_bundle):
+    with pytest.raises(ModelBundleError, match="outside"):
+        evaluate_bundle(tiny_bundle, [[1, 5000, 2]])
+
+
+# ----- the command -----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def corpus_dir(tmp_path_factory, by_length):
+    """A prepared-corpus folder: 4 test pieces, 2 valid, the rest (long ones too) train."""
+    sequences = [np.asarray(s, np.uint16) for s in by_length[12:] + by_length[:12]]
+    count = len(sequences)
+    splits = tuple(["test"] * 4 + ["valid"] * 2 + ["train"] * (count - 6))
+    corpus = Corpus(Vocabulary(TokenizerSettings()), tuple(sequences),
+                    tuple(f"toy/{i}" for i in range(count)), ("toy",) * count, splits,
+                    (10,) * count)
+    folder = tmp_path_factory.mktemp("corpus")
+    save_corpus(corpus, folder)
+    return folder
+
+
+def test_command_prints_a_table(tiny_bundle, corpus_dir, capsys):
+    assert main(["evaluate", "--model", str(tiny_bundle), "--corpus", str(corpus_dir)]) == 0
+    out = capsys.readouterr().out
+    for expected in ("tiny-test-model", "unigram (add-one)", "KN-4", "KN-6", "nll/event",
+                     "perplexity", "ratio", "4 pieces"):
+        assert expected in out
+
+
+def test_command_json(tiny_bundle, corpus_dir, by_length, capsys):
+    code = main(["evaluate", "--model", str(tiny_bundle), "--corpus", str(corpus_dir),
+                 "--json", "--split", "valid"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["pieces"] == 2
+    assert report["events"] == sum(len(s) - 1 for s in by_length[16:18])
+    assert len(report["rows"]) == 4 and report["skipped"] == []
+
+
+def test_command_scores_a_midi_folder_and_lists_unreadable_files(
+    tiny_bundle, corpus_dir, tmp_path, capsys
+):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for path in music21_test_midis()[:2]:
+        shutil.copy(path, folder / path.name)
+    (folder / "broken.mid").write_bytes(b"MThd this is not MIDI")
+    code = main(["evaluate", "--model", str(tiny_bundle), "--corpus", str(corpus_dir),
+                 "--midi-dir", str(folder), "--json"])
+    captured = capsys.readouterr()
+    assert code == 0
+    report = json.loads(captured.out)
+    assert report["pieces"] == 2
+    assert [item["file"] for item in report["skipped"]] == [str(folder / "broken.mid")]
+    assert "broken.mid" in captured.err
+
+
+def test_command_midi_folder_without_readable_files_fails(tiny_bundle, corpus_dir, tmp_path,
+                                                           capsys):
+    (tmp_path / "broken.mid").write_bytes(b"garbage")
+    code = main(["evaluate", "--model", str(tiny_bundle), "--corpus", str(corpus_dir),
+                 "--midi-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "no readable MIDI file" in err and len(err.strip().splitlines()) == 1
+
+
+def test_command_missing_corpus_is_one_line(tiny_bundle, tmp_path, capsys):
+    code = main(["evaluate", "--model", str(tiny_bundle), "--corpus", str(tmp_path / "none")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "no prepared corpus" in err and len(err.strip().splitlines()) == 1
+
+
+def test_command_missing_bundle_is_one_line(corpus_dir, tmp_path, capsys):
+    code = main(["evaluate", "--model", str(tmp_path / "none"), "--corpus", str(corpus_dir)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "no model bundle" in err and len(err.strip().splitlines()) == 1
+
+
+def test_command_vocabulary_mismatch_is_an_error(tiny_bundle, tmp_path, capsys):
+    other = Vocabulary(TokenizerSettings(pedal=False))
+    corpus = Corpus(other, (np.array([1, 5, 2], np.uint16),), ("a",), ("toy",), ("train",), (1,))
+    save_corpus(corpus, tmp_path)
+    code = main(["evaluate", "--model", str(tiny_bundle), "--corpus", str(tmp_path)])
+    assert code == 2
+    assert "vocabulary differs" in capsys.readouterr().err
+
+
+def test_command_plot_writes_the_loss_curve(tiny_bundle, corpus_dir, tmp_path, capsys):
+    log = tmp_path / "log.csv"
+    log.write_text("epoch,loss,val_loss,minutes,tokens_seen\n1,3.1,3.0,0.5,1000\n"
+                   "2,2.6,2.7,1.0,2000\n3,2.4,2.6,1.5,3000\n")
+    png = tmp_path / "out" / "loss.png"
+    code = main(["evaluate", "--model", str(tiny_bundle), "--corpus", str(corpus_dir),
+                 "--plot", str(png), "--log", str(log)])
+    assert code == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"loss curve -> {png}" in capsys.readouterr().out
+
+
+def test_command_plot_without_a_log_fails_before_evaluating(tiny_bundle, corpus_dir, tmp_path,
+                                                            capsys):
+    code = main(["evaluate", "--model", str(tiny_bundle), "--corpus", str(corpus_dir),
+                 "--plot", str(tmp_path / "x.png")])
+    assert code == 2
+    assert "no training log" in capsys.readouterr().err
+    assert not (tmp_path / "x.png").exists()

@@ -1,0 +1,177 @@
+"""Live call and response end to end, through real MIDI ports, without hardware.
+
+A JACK server with the dummy driver carries the MIDI. A second Python process plays the
+keyboard part (``python -m tests.jack_server keyboard``): it opens a port, plays the first
+bar of ``test17.mid`` (a real performance) and later comes back in. This process runs
+a :class:`LiveSession` with the tiny test model (key lock on) and records what arrives on the
+answer port. All times are CLOCK_MONOTONIC, shared by both processes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import mido
+import pytest
+
+from composer import ports
+from composer.bundle import load_bundle
+from composer.generate import GenerationSettings
+from composer.keys import estimate_key
+from composer.live import LiveSession, LiveSettings, model_answerer
+from tests import jack_server
+from tests.conftest import music21_test_midis
+
+jack = jack_server.jack  # the fixture: a JACK dummy server for this module
+ROOT = Path(__file__).resolve().parent.parent
+PHRASE = next(p for p in music21_test_midis() if p.name == "test17.mid")
+MIN_WAIT = 0.4
+
+
+class Keyboard:
+    """The keyboard player, in its own process."""
+
+    def __init__(self, env: dict[str, str], client: str = "kbd", port: str = "keys") -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.jack_server", "keyboard", client, port],
+            cwd=ROOT, env={**os.environ, **env}, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.read() == "ready"
+        self.name = f"{client}:{port}"
+
+    def read(self) -> str:
+        line = self.process.stdout.readline().strip()
+        assert line, f"the keyboard process died (exit {self.process.poll()})"
+        return line
+
+    def ask(self, command: str) -> float:
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+        return float(self.read().split()[1])
+
+    def quit(self) -> None:
+        if self.process.poll() is None:
+            self.process.stdin.write("quit\n")
+            self.process.stdin.flush()
+            self.process.wait(10)
+
+
+class AnswerPort:
+    """The answers' destination: a virtual input port in this process."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[float, mido.Message]] = []
+        self.port = ports.open_virtual_input("answers", api="jack", client_name="listener",
+                                             callback=self._got)
+        self.name = "listener:answers"
+
+    def _got(self, message):
+        self.received.append((time.monotonic(), message))
+
+    def note_ons(self, after: float = 0.0, before: float = float("inf")):
+        return [(t, m) for t, m in self.received
+                if m.type == "note_on" and m.velocity > 0 and after <= t < before]
+
+    def wait_for_note(self, after: float, timeout: float) -> float | None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            notes = self.note_ons(after)
+            if notes:
+                return notes[0][0]
+            time.sleep(0.005)
+        return None
+
+
+def wait_until(condition, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.fixture
+def session_parts(jack, tiny_bundle):
+    answers = AnswerPort()
+    keyboard = Keyboard(jack.env)
+    statuses: list[str] = []
+    seeds = []
+    settings = LiveSettings(min_wait=MIN_WAIT, max_wait=0.6)
+    generation = GenerationSettings(key_lock=True, random_seed=5)
+    session = LiveSession(
+        model_answerer(load_bundle(tiny_bundle), generation), keyboard.name, answers.name,
+        api="jack", settings=settings, clock=time.monotonic, poll_interval=0.2,
+        on_status=statuses.append, on_phrase=seeds.append,
+    )
+    session.start()
+    try:
+        yield session, keyboard, answers, statuses, seeds
+    finally:
+        session.stop()
+        keyboard.quit()
+        answers.port.close()
+
+
+def test_answer_arrives_after_the_phrase_in_key_and_stops_when_the_player_returns(
+        session_parts):
+    session, keyboard, answers, statuses, seeds = session_parts
+    phrase_end = keyboard.ask(f"play {PHRASE} 100 4")  # one bar at 100 bpm: 2.4 s
+    first = answers.wait_for_note(after=0.0, timeout=5.0)
+    assert first is not None, f"no answer arrived; status: {statuses}"
+    assert not answers.note_ons(before=phrase_end + MIN_WAIT), "answered before the phrase ended"
+    assert first - phrase_end < 0.6 + 0.5  # the longest wait plus generous slack
+    seed = seeds[-1]
+    key = estimate_key(seed.notes)  # the key the phrase was heard in (F# minor, in fact)
+    time.sleep(0.3)
+    played = answers.note_ons()
+    assert all(key.contains(m.note) for _, m in played), [m.note for _, m in played]
+
+    # the player comes back in (and holds the key): the answer stops
+    back = keyboard.ask("on 62")
+    time.sleep(0.5)
+    late = answers.note_ons(after=back + 0.05)
+    assert not late, f"the answer went on after the player came back: {late}"
+    sounding: dict[int, int] = {}
+    for _, m in answers.received:
+        if m.type == "note_on" and m.velocity > 0:
+            sounding[m.note] = sounding.get(m.note, 0) + 1
+        elif m.type in ("note_on", "note_off"):
+            sounding[m.note] = 0
+    assert not any(sounding.values()), f"answer notes left hanging: {sounding}"
+    keyboard.ask("off 62")
+    assert wait_until(lambda: len(session.timings) >= 1, 2.0)
+    timing = session.timings[0]
+    assert timing.latency is not None and timing.latency < 0.5
+    assert answers.note_ons()[0][0] >= timing.detected_at
+
+
+def test_keyboard_unplugged_and_back(jack, session_parts):
+    session, keyboard, answers, statuses, _ = session_parts
+    keyboard.quit()
+    assert wait_until(lambda: any("disappeared" in s for s in statuses), 3.0), statuses
+    assert session.is_running()
+    again = Keyboard(jack.env)  # the same port name comes back
+    try:
+        assert wait_until(lambda: any("is back" in s for s in statuses), 3.0), statuses
+        phrase_end = again.ask(f"play {PHRASE} 160 2")
+        first = answers.wait_for_note(after=phrase_end, timeout=5.0)
+        assert first is not None, f"no answer after reconnecting; status: {statuses}"
+    finally:
+        again.quit()
+
+
+def test_missing_input_port_is_a_clear_error(jack, tiny_bundle):
+    from composer.errors import PortError
+
+    session = LiveSession(lambda seed, bars: iter(()), "no-such-keyboard", None, api="jack")
+    with pytest.raises(PortError, match="no MIDI input port named 'no-such-keyboard'"):
+        session.start()
+    assert not session.is_running()
+    assert threading.active_count() < 50
