@@ -25,6 +25,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--plot", metavar="OUT.png",
                         help="also draw the training loss curve from the run's log.csv")
+    parser.add_argument("--write-card", action="store_true",
+                        help="store the figures in the bundle: metrics.json, card.md, and the "
+                        "training log with its loss curve")
     parser.add_argument("--log", metavar="CSV",
                         help="training log for --plot (default: log.csv in the model folder, "
                         "else runs/<model name>/log.csv)")
@@ -84,6 +87,14 @@ def run(args: argparse.Namespace) -> int:
         from composer.plots import plot_loss_curve
 
         report["plot"] = str(plot_loss_curve(log_path, args.plot, title=f"{bundle.name}"))
+    if args.write_card:
+        from composer.card import finish_bundle
+        from composer.corpus import format_summary
+
+        card = finish_bundle(model_dir, report=report,
+                             log_csv=log_path if log_path.is_file() else None,
+                             composer_table=format_summary(corpus) if not args.midi_dir else "")
+        print(f"model card -> {card}", file=sys.stderr)
     if args.json:
         json.dump(report, sys.stdout, indent=1)
         sys.stdout.write("\n")

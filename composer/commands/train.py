@@ -99,10 +99,17 @@ def run(args: argparse.Namespace) -> int:
     trainer.export(out, weights_dtype=args.weights_dtype, extra_info=extra)
     print(f"model bundle written to {out} (best val loss "
           f"{result.state.best_val_loss:.4f} nats/event at epoch {result.state.best_epoch})")
-    if not args.no_evaluate and not args.midi_dir and len(corpus.select("test")):
-        try:
-            from composer.evaluate import write_evaluation  # type: ignore[attr-defined]
-        except ImportError:
-            return 0
-        write_evaluation(out, corpus)
+    from composer.card import finish_bundle
+    from composer.corpus import format_summary
+
+    report = None
+    if not args.no_evaluate and len(corpus.select("test")):
+        from composer.evaluate import evaluation_report, format_report
+
+        report = evaluation_report(out, corpus.select("test").tokens,
+                                   corpus.select("train").tokens, data="test split")
+        print(format_report(report))
+    card = finish_bundle(out, report=report, log_csv=run_dir / "log.csv",
+                         composer_table=format_summary(corpus))
+    print(f"model card -> {card}")
     return 0
