@@ -317,33 +317,66 @@ def make_synth(kind: str = "auto", sample_rate: int = SAMPLE_RATE) -> Synth:
     return AdditiveSynth(sample_rate)
 
 
+BLOCK_SECONDS = 1.0  # rendering works in blocks of this length
+IN_MEMORY_SECONDS = 600.0  # longer WAV renders stream to disk in two passes
+
+
+def _check_rate(sample_rate: int) -> None:
+    if not 8000 <= sample_rate <= 192000:
+        raise AudioError(f"sample rate {sample_rate} Hz is out of range (8000-192000)")
+
+
+def total_frames(piece: Piece, sample_rate: int) -> int:
+    """Length of a render: the piece (through its tempo map) plus ``TAIL_SECONDS``."""
+    return int(round((piece.seconds_at(piece.end_beat) + TAIL_SECONDS) * sample_rate))
+
+
+def render_blocks(piece: Piece, sample_rate: int = SAMPLE_RATE, synth: str = "auto"):
+    """The render of ``piece`` as consecutive float32 stereo blocks of about a second.
+
+    Messages take effect at their exact sample; a fresh synthesizer is used, so two calls
+    give the same samples (the two-pass WAV writer relies on it).
+    """
+    _check_rate(sample_rate)
+    engine = make_synth(synth, sample_rate)
+    total = total_frames(piece, sample_rate)
+    events = piece_messages(piece)
+    block = max(int(BLOCK_SECONDS * sample_rate), 1)
+    index = 0
+    for start in range(0, total, block):
+        end = min(start + block, total)
+        out = np.zeros((end - start, 2), np.float32)
+        position = start
+        while index < len(events):
+            frame = int(round(events[index].seconds * sample_rate))
+            if frame >= end:
+                break
+            if frame > position:
+                out[position - start:frame - start] = engine.render(frame - position)
+                position = frame
+            engine.send(events[index].message)
+            index += 1
+        if end > position:
+            out[position - start:] = engine.render(end - position)
+        yield out
+
+
 def render(piece: Piece, sample_rate: int = SAMPLE_RATE, synth: str = "auto",
            normalize: bool = True) -> np.ndarray:
     """Render ``piece`` to float32 stereo PCM, shape (frames, 2), plus a short tail.
 
-    The length is the piece's duration in seconds (through its tempo map) plus
-    ``TAIL_SECONDS``. With ``normalize`` the result peaks at -1 dBFS (unless it is silent).
+    The length is :func:`total_frames`. With ``normalize`` the result peaks at -1 dBFS
+    (unless it is silent).
     """
-    if sample_rate < 8000 or sample_rate > 192000:
-        raise AudioError(f"sample rate {sample_rate} Hz is out of range (8000-192000)")
-    engine = make_synth(synth, sample_rate)
-    events = piece_messages(piece)
-    total = int(round((piece.seconds_at(piece.end_beat) + TAIL_SECONDS) * sample_rate))
-    out = np.zeros((total, 2), np.float32)
-    position = 0
-    for event in events:
-        frame = min(int(round(event.seconds * sample_rate)), total)
-        if frame > position:
-            out[position:frame] = engine.render(frame - position)
-            position = frame
-        engine.send(event.message)
-    if total > position:
-        out[position:total] = engine.render(total - position)
+    blocks = list(render_blocks(piece, sample_rate, synth))
+    out = np.concatenate(blocks) if blocks else np.zeros((0, 2), np.float32)
     if normalize:
-        peak = float(np.abs(out).max(initial=0.0))
-        if peak > 1e-6:
-            out *= TARGET_PEAK / peak
+        out *= _gain(float(np.abs(out).max(initial=0.0)))
     return out
+
+
+def _gain(peak: float) -> float:
+    return TARGET_PEAK / peak if peak > 1e-6 else 1.0
 
 
 def to_int16(pcm: np.ndarray) -> np.ndarray:
@@ -352,9 +385,21 @@ def to_int16(pcm: np.ndarray) -> np.ndarray:
 
 def render_wav(piece: Piece, path: str | os.PathLike, sample_rate: int = SAMPLE_RATE,
                synth: str = "auto") -> Path:
-    """Render ``piece`` and write a 16-bit stereo WAV file atomically (temp file + rename)."""
+    """Render ``piece`` and write a 16-bit stereo WAV file atomically (temp file + rename).
+
+    Normalized to -1 dBFS. Pieces up to ``IN_MEMORY_SECONDS`` are rendered once in memory;
+    longer ones twice, block by block (once to find the peak, once to write), so a long file
+    never needs gigabytes of memory.
+    """
     path = Path(path)
-    pcm = to_int16(render(piece, sample_rate, synth))
+    _check_rate(sample_rate)
+    if total_frames(piece, sample_rate) <= IN_MEMORY_SECONDS * sample_rate:
+        pcm = render(piece, sample_rate, synth)
+        blocks, gain = [pcm], 1.0
+    else:
+        peak = max((float(np.abs(b).max(initial=0.0))
+                    for b in render_blocks(piece, sample_rate, synth)), default=0.0)
+        blocks, gain = render_blocks(piece, sample_rate, synth), _gain(peak)
     folder = path.parent if str(path.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
@@ -366,7 +411,8 @@ def render_wav(piece: Piece, path: str | os.PathLike, sample_rate: int = SAMPLE_
                 wav.setnchannels(2)
                 wav.setsampwidth(2)
                 wav.setframerate(sample_rate)
-                wav.writeframes(pcm.tobytes())
+                for block in blocks:
+                    wav.writeframes(to_int16(block * gain).tobytes())
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

@@ -3,7 +3,7 @@
 The person plays a phrase; when they stop, composer answers with a continuation of similar
 length, played on time, and stops the moment they play again.
 
-The musical logic lives in two small classes that know nothing of ports, threads or real time:
+The musical logic knows nothing of ports, threads or real time:
 
 - :class:`PhraseDetector` is fed the keyboard's messages with their times and ``tick(now)``-ed;
   it returns a :class:`Phrase` once the player has let go of every key **and the sustain
@@ -14,16 +14,20 @@ The musical logic lives in two small classes that know nothing of ports, threads
   ends of that range. Holding the pedal keeps the phrase open, as it keeps the sound.
 - :class:`AnswerScheduler` takes the answer's notes as they are generated and sends note-on and
   note-off messages when they are due; ``stop()`` ends exactly the notes it started.
+- :class:`Duet` puts the two together: it asks for an answer (an :class:`AnswerRequest`) a
+  little before the wait is over (speculation: the first notes are ready when the phrase
+  ends), drops it if the player plays on, plays it when the phrase has ended, and stops it
+  when the player comes back in.
 
-Both take explicit times, so a recorded performance (a MIDI file turned into timed messages by
-:func:`composer.audio.piece_messages`) replays through them deterministically in simulated time.
-:class:`LiveSession` is the thin real-time shell: ports, a queue, a generation thread, port
-watching and reconnection.
+All of them take explicit times, so a recorded performance (a MIDI file turned into timed
+messages by :func:`composer.audio.piece_messages`) replays through them deterministically in
+simulated time. :class:`LiveSession` is the thin real-time shell: ports, a queue, a generation
+thread, port watching and reconnection.
 
 Timing of the answer: the phrase is quantized to a beat grid (tempo from ``--bpm`` or estimated
 from the inter-onset intervals) and continued with :func:`composer.generate.stream_answer`,
-which yields each note as soon as its end is generated. The first note is played the moment it
-arrives (that is the latency the benchmark measures); later notes keep their rhythm relative to
+which yields each note as soon as its end is generated. The first note is played the moment the
+phrase ends (or the moment it arrives, if later); later notes keep their rhythm relative to
 it. A note that arrives after its start time (a long note, which is yielded only when it ends)
 starts at once, cut to the time it has left. Generation runs far faster than real time, so in
 practice only the first few milliseconds move.
@@ -73,6 +77,7 @@ class LiveSettings:
     echo: bool = False  # also send the player's notes to the output (a mute controller)
     speculate: bool = True  # start generating before the wait is over ...
     speculate_lead: float = 0.15  # ... this long before (short gaps between notes cost nothing)
+    stuck_after: float = 10.0  # keys (or pedal) held this long with nothing else: let go
 
     def validate(self) -> None:
         from composer.errors import SettingsError
@@ -165,12 +170,16 @@ class PhraseDetector:
         self._open: dict[int, tuple[float, int]] = {}  # pitch -> (start, velocity)
         self._pedals: list[tuple[float, float]] = []
         self._silent_since: float | None = None
+        self._last_event: float | None = None
 
     # --- input --------------------------------------------------------------------------
     def feed(self, message: mido.Message, now: float | None = None) -> None:
         """One keyboard message at ``now`` (default: the clock)."""
         now = self.clock() if now is None else now
         kind = message.type
+        if kind in ("note_on", "note_off") or (
+                kind == "control_change" and message.control == PEDAL_CC):
+            self._last_event = now
         if kind == "note_on" and message.velocity > 0:
             self._press(message.note, message.velocity, now)
         elif kind in ("note_on", "note_off"):
@@ -238,18 +247,33 @@ class PhraseDetector:
 
     def deadline(self) -> float | None:
         """When the phrase will end if nothing else is played (None: not waiting)."""
-        if self._silent_since is None:
-            return None
-        return self._silent_since + self.wait()
+        if self._silent_since is not None:
+            return self._silent_since + self.wait()
+        if self.in_phrase and self._last_event is not None:
+            return self._last_event + self.settings.stuck_after  # a lost note-off?
+        return None
 
     def tick(self, now: float | None = None) -> Phrase | None:
-        """The finished phrase if its silence has lasted long enough, else None."""
+        """The finished phrase if its silence has lasted long enough, else None.
+
+        Keys or a pedal held ``stuck_after`` seconds with nothing else happening are let go
+        then: a note-off lost on the way (a glitch, a cable pulled) must not keep the phrase
+        open for ever. Their real note-offs, if they ever come, are ignored.
+        """
         now = self.clock() if now is None else now
         deadline = self.deadline()
         if deadline is None or now < deadline:
             return None
+        wait = self.wait()
+        if self._silent_since is None:
+            for pitch in list(self._open):
+                self._release(pitch, now)
+            if self._pedal_since is not None:
+                self._pedals.append((self._pedal_since, now))
+                self._pedal_since = None
+            self._silent_since, wait = now, 0.0
         phrase = Phrase(tuple(sorted(self._notes)), tuple(self._pedals), self._silent_since,
-                        now, self.wait())
+                        now, wait)
         self._reset_phrase()
         return phrase
 
@@ -564,7 +588,7 @@ class Duet:
         """When to request the answer of the phrase in progress (None: not now)."""
         deadline = self.detector.deadline()
         silent_since = self.detector.silent_since
-        if (not self.settings.speculate or deadline is None or
+        if (not self.settings.speculate or deadline is None or silent_since is None or
                 (self._prepared is not None and self._prepared.silent_since == silent_since)):
             return None
         return max(deadline - self.settings.speculate_lead, silent_since)
@@ -746,6 +770,11 @@ class LiveSession:
     def timings(self) -> list[AnswerTiming]:
         return self.duet.timings
 
+    @property
+    def output(self):
+        """The open :class:`~composer.playback.Output` (None while its port is away)."""
+        return self._output
+
     # --- lifecycle ----------------------------------------------------------------------
     def start(self, timeout: float = 10.0) -> None:
         """Open the ports and run on a thread; errors opening the ports are raised here."""
@@ -764,11 +793,16 @@ class LiveSession:
             self._thread = None
             raise self._failure
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float | None = 5.0) -> None:
+        """End the session; wait up to ``timeout`` s for it (``None``: do not wait).
+
+        Without waiting (a GUI), ``on_status("stopped")`` says when the ports are closed.
+        """
         self._stop_event.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout)
-        self._thread = None
+        thread = self._thread
+        if timeout is not None and thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+            self._thread = None
 
     def is_running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
@@ -787,22 +821,30 @@ class LiveSession:
         """Open the ports, then listen, detect, answer until ``stop`` is set."""
         from composer.ports import PortWatcher
 
-        self._open_input()
+        # The watcher's MIDI clients are made before the sound card is opened: python-rtmidi
+        # holds the GIL while it creates a JACK client, and JACK waits for every client's
+        # audio callback meanwhile, so with PortAudio playing through JACK in this process
+        # the two would wait for each other for seconds.
+        watcher = PortWatcher(self.api)
         try:
+            watcher.ports()
+            self._open_input()
             self._open_output()
         except BaseException:
+            watcher.close()
             self._close_input()
             raise
         self._ready.set()
-        watcher = PortWatcher(self.api)
         out_name = self.output_name or "the built-in synth"
         self._status(f"listening on {self.input_name!r}, answering on {out_name!r}")
+        watching = threading.Thread(target=self._watch_ports, args=(stop, watcher), daemon=True,
+                                    name="composer-live-ports")
+        watching.start()
         duet, clock = self.duet, self.clock
-        next_poll = clock() + self.poll_interval
         try:
             while not stop.is_set():
                 now = clock()
-                wake = min(t for t in (duet.next_wake(), next_poll, now + 0.25) if t is not None)
+                wake = min(t for t in (duet.next_wake(), now + 0.25) if t is not None)
                 try:
                     item = self._queue.get(timeout=max(wake - now, 0.0))
                 except queue.Empty:
@@ -812,16 +854,32 @@ class LiveSession:
                 request = duet.tick(clock())
                 if request is not None:
                     self._start_generation(request)
-                if clock() >= next_poll:
-                    self._check_ports(watcher)
-                    next_poll = clock() + self.poll_interval
         finally:
             self._cancel.set()
             duet.stop_answer(interrupted=True)
-            watcher.close()
+            watching.join(2.0)
             self._close_input()
             self._close_output()
             self._status("stopped")
+
+    def _watch_ports(self, stop: threading.Event, watcher) -> None:
+        """Look at the port names every ``poll_interval`` s, on a thread of its own.
+
+        Asking the MIDI system can be slow (a JACK server busy with other clients), so it
+        never happens on the thread that keeps the answer on time; the names reach that
+        thread through the queue.
+        """
+        from composer.ports import NoMidiSystem
+
+        try:
+            while not stop.wait(self.poll_interval):
+                try:
+                    found = watcher.ports()
+                except NoMidiSystem as exc:
+                    found = exc
+                self._queue.put(("ports", found))
+        finally:
+            watcher.close()
 
     def _handle(self, item: tuple) -> None:
         kind = item[0]
@@ -836,6 +894,8 @@ class LiveSession:
             self.duet.answer_done(item[1], self.clock())
         elif kind == "error":
             self.duet.answer_failed(item[1], item[2])
+        elif kind == "ports":
+            self._check_ports(item[1])
 
     def _start_generation(self, request: AnswerRequest) -> None:
         self._cancel.set()  # an answer still being generated is not wanted any more
@@ -858,17 +918,22 @@ class LiveSession:
             put(("error", request.number, f"{type(exc).__name__}: {exc}"))
 
     # --- ports --------------------------------------------------------------------------
-    def _open_input(self) -> None:
+    def _open_input(self, available: tuple[str, ...] | None = None) -> None:
         from composer.ports import open_input
 
         clock, put = self.clock, self._queue.put
-        self._input = open_input(self.input_name, api=self.api,
+        self._input = open_input(self.input_name, api=self.api, available=available,
                                  callback=lambda message: put(("midi", clock(), message)))
 
-    def _open_output(self) -> None:
-        from composer.playback import open_output
+    def _open_output(self, available: tuple[str, ...] | None = None) -> None:
+        from composer.playback import PortOutput, open_output
+        from composer.ports import open_output as open_port
 
-        self._output = open_output(self.output_name, api=self.api, synth=self.synth)
+        if available is not None and self._uses_output_port():
+            self._output = PortOutput(open_port(self.output_name, api=self.api,
+                                                available=available))
+        else:
+            self._output = open_output(self.output_name, api=self.api, synth=self.synth)
 
     def _close_input(self) -> None:
         port, self._input = self._input, None
@@ -901,22 +966,19 @@ class LiveSession:
 
         return self.output_name not in (None, BUILTIN_SYNTH)
 
-    def _check_ports(self, watcher) -> None:
-        from composer.ports import NoMidiSystem
-
-        try:
-            ports = watcher.ports()
-        except NoMidiSystem as exc:
+    def _check_ports(self, found) -> None:
+        """React to the port names the watcher found (or to the MIDI system being gone)."""
+        if isinstance(found, Exception):
             if self._input is not None:
-                self._status(f"{exc}; waiting for it to come back")
+                self._status(f"{found}; waiting for it to come back")
                 self.duet.stop_answer(interrupted=True)
             self._close_input()
             if self._uses_output_port():
                 self._close_output()
             return
-        self._check_one(ports.inputs, "input")
+        self._check_one(found.inputs, "input")
         if self._uses_output_port():
-            self._check_one(ports.outputs, "output")
+            self._check_one(found.outputs, "output")
 
     def _check_one(self, available: tuple[str, ...], kind: str) -> None:
         from composer.ports import match_port
@@ -935,7 +997,10 @@ class LiveSession:
             self._status(f"{kind} port {name!r} disappeared; waiting for it to come back")
         elif not is_open and present:
             try:
-                (self._open_input if kind == "input" else self._open_output)()
+                if kind == "input":
+                    self._open_input(available)
+                else:
+                    self._open_output(available)
             except PortError as exc:
                 self._status(f"{kind} port {name!r} is back but cannot be opened: {exc}")
                 return

@@ -174,15 +174,26 @@ _streams_open = 0  # PortAudio may only be re-initialized while none of our stre
 _streams_lock = threading.Lock()
 
 
-def _rescan(sounddevice) -> None:
-    """Let PortAudio look for devices again (it lists them once, when it starts)."""
+def rescan_audio_devices() -> bool:
+    """Let PortAudio look for sound cards again (False: a stream is open, not now)."""
+    try:
+        sounddevice = _sounddevice()
+    except AudioError:
+        return False
+    return _rescan(sounddevice)
+
+
+def _rescan(sounddevice) -> bool:
+    """PortAudio lists the devices once, when it starts: restart it to list them again."""
     with _streams_lock:
-        if _streams_open == 0:
-            try:
-                sounddevice._terminate()
-                sounddevice._initialize()
-            except Exception:  # noqa: BLE001 - a failed rescan leaves the old list
-                pass
+        if _streams_open:
+            return False
+        try:
+            sounddevice._terminate()
+            sounddevice._initialize()
+        except Exception:  # noqa: BLE001 - a failed rescan leaves the old list
+            return False
+        return True
 
 
 def device_sample_rate(device=None) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import tempfile
 import traceback
@@ -19,6 +20,11 @@ from pathlib import Path
 from composer.errors import ComposerError
 
 EXIT_OK, EXIT_ERROR = 0, 2
+# One BLAS thread: the engine's small matrix products gain nothing from two, and spinning BLAS
+# threads would compete with the UI thread for the CPU (see composer/engine.py). Set before
+# NumPy is imported, which happens when the main window is.
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                    "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,12 +37,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--screenshot", metavar="OUT.png",
                         help="save a picture of the window and exit")
     parser.add_argument("--generate", action="store_true",
-                        help="with --screenshot: generate a take first and show it")
+                        help="generate takes right after opening FILE (with --screenshot: "
+                             "show them in the picture)")
     parser.add_argument("--takes", type=int, default=None, help="takes to generate")
     parser.add_argument("--bars", type=float, default=None, help="bars per take")
     parser.add_argument("--random-seed", type=int, default=None,
                         help="random seed for --generate (repeatable pictures)")
-    parser.add_argument("--size", default="1280x800", help="screenshot size WxH")
+    parser.add_argument("--size", default="1280x800", help="screenshot size WxH "
+                                                           "(default 1280x800)")
     return parser
 
 
@@ -54,7 +62,19 @@ def _install_excepthook(window_getter) -> None:
     sys.excepthook = hook
 
 
+def _close_on_ctrl_c(window) -> None:
+    """Ctrl+C in the terminal closes the window the normal way (asking to save)."""
+    from PySide6.QtCore import QTimer
+
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    timer = QTimer(window)  # lets Python run its signal handlers while Qt waits for events
+    timer.timeout.connect(lambda: None)
+    timer.start(250)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    for name in THREAD_VARIABLES:
+        os.environ.setdefault(name, "1")
     args = build_parser().parse_args(argv)
     try:
         width, height = (int(v) for v in args.size.lower().split("x"))
@@ -62,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"composer-gui: --size must look like 1280x800 (got {args.size})", file=sys.stderr)
         return EXIT_ERROR
 
-    from PySide6.QtCore import QSettings
+    from PySide6.QtCore import QSettings, QThreadPool
     from PySide6.QtWidgets import QApplication
 
     from gui.main_window import MainWindow
@@ -77,26 +97,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         scratch = tempfile.TemporaryDirectory(prefix="composer-gui-")
         settings = QSettings(os.path.join(scratch.name, "settings.ini"),
                              QSettings.Format.IniFormat)
-        return _screenshot(app, MainWindow(settings=settings, data_dir=Path(scratch.name)),
-                           args, width, height)
+        window = MainWindow(settings=settings, data_dir=Path(scratch.name))
+        status = _screenshot(app, window, args, width, height)
+        QThreadPool.globalInstance().waitForDone(5000)
+        return status
 
     window = MainWindow()
     _install_excepthook(lambda: window)
-    if args.model:
-        window.controls.choose_model(str(Path(args.model).resolve()))
+    _close_on_ctrl_c(window)
+    _apply_options(window, args)
     window.show()
     restored = window.offer_restore()
-    if args.file and not restored:
-        window.open_file(args.file, ask=False)
-    return app.exec()
+    if args.file and not restored and window.open_file(args.file, ask=False) and args.generate:
+        window.generate()
+    status = app.exec()
+    # Cancelled work still finishing on a pool thread must not outlive the application.
+    QThreadPool.globalInstance().waitForDone(5000)
+    return status
 
 
-def _screenshot(app, window, args, width: int, height: int) -> int:
-    from PySide6.QtCore import QEventLoop
-
-    window.resize(width, height)
-    window.show()
-    app.processEvents()
+def _apply_options(window, args) -> None:
+    """Command-line choices override the remembered ones."""
     if args.model:
         window.controls.choose_model(str(Path(args.model).resolve()))
     if args.takes is not None:
@@ -106,6 +127,15 @@ def _screenshot(app, window, args, width: int, height: int) -> int:
     if args.random_seed is not None:
         window.controls.fixed_seed.setChecked(True)
         window.controls.random_seed.setValue(args.random_seed)
+
+
+def _screenshot(app, window, args, width: int, height: int) -> int:
+    from PySide6.QtCore import QEventLoop
+
+    window.resize(width, height)
+    window.show()
+    app.processEvents()
+    _apply_options(window, args)
     if args.file and not window.open_file(args.file, ask=False):
         print(f"composer-gui: {window.last_error}", file=sys.stderr)
         return EXIT_ERROR

@@ -60,7 +60,8 @@ class GenerationControls(QWidget):
         self.model_combo.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.model_info = QLabel()
         self.model_info.setWordWrap(True)
-        self.model_info.setStyleSheet("color: palette(mid); font-size: 11px;")
+        self.model_info.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.model_info.setStyleSheet("color: #5a6270; font-size: 11px;")
 
         self.temperature = QSlider(Qt.Orientation.Horizontal)
         self.temperature.setRange(5, 200)

@@ -37,8 +37,10 @@ from gui import grid, icons
 from gui.autosave import Autosave
 from gui.bundles import BundleCache
 from gui.controls import GenerationControls
-from gui.document import ACCEPTED, ANSWER, PHRASE, SEED, TAKE, Document, RollNote
-from gui.piano_roll import PianoRollView
+from gui.document import ACCEPTED, SEED, TAKE, Document, RollNote
+from gui.live_bridge import LiveBridge
+from gui.piano_roll import ORIGIN_COLORS, ORIGIN_LABELS, PianoRollView
+from gui.playback_bridge import PlaybackBridge
 from gui.recorder import MidiRecorder, input_names
 from gui.takes import TakesPanel
 from gui.workers import Job, run_in_background
@@ -48,7 +50,6 @@ MIDI_SUFFIXES = (".mid", ".midi", ".kar", ".rmi", ".smf")
 MIDI_FILTER = "MIDI files (*.mid *.midi *.kar *.rmi *.smf)"
 MAX_RECENT = 10
 AUTOSAVE_SECONDS = 30
-BUILT_IN_SYNTH = "Built-in synth"
 NO_INPUT = "No MIDI input"
 
 
@@ -79,14 +80,10 @@ class MainWindow(QMainWindow):
         self.last_error: str | None = None
         self._error_box: QMessageBox | None = None
         self._model_job: Job | None = None
-        self._player = None
-        self._player_failed: str | None = None
-        self._live_panel = None
-        self._live_dock: QDockWidget | None = None
-        self._playing_take = False
         self._generated_at = 0.0
         self._fitted = False
         self._jobs: set[Job] = set()
+        self._input_reason = ""
         self.recorder = MidiRecorder(self)
 
         self.setWindowTitle(APP_NAME)
@@ -97,9 +94,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.view)
 
         self.controls = GenerationControls()
-        self.controls_dock = self._dock("Generate", self.controls, "generate_dock")
+        self.controls_dock = self.make_dock("Generate", self.controls, "generate_dock")
         self.takes_panel = TakesPanel()
-        self.takes_dock = self._dock("Takes", self.takes_panel, "takes_dock")
+        self.takes_dock = self.make_dock("Takes", self.takes_panel, "takes_dock")
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.controls_dock)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.takes_dock)
         self.resizeDocks([self.controls_dock], [330], Qt.Orientation.Horizontal)
@@ -109,6 +106,8 @@ class MainWindow(QMainWindow):
         self._make_actions()
         self._make_menus()
         self._make_toolbar()
+        self.playback = PlaybackBridge(self)
+        self.live = LiveBridge(self)
         self._make_status_bar()
         self._connect()
 
@@ -128,7 +127,7 @@ class MainWindow(QMainWindow):
             self.load_model(self.controls.model_path(), quiet=True)
 
     # ===== layout ========================================================================
-    def _dock(self, title: str, widget: QWidget, name: str) -> QDockWidget:
+    def make_dock(self, title: str, widget: QWidget, name: str) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
         dock.setWidget(widget)
@@ -209,14 +208,16 @@ class MainWindow(QMainWindow):
         self.fit_action = self._action("&Fit", self.roll.fit, "Ctrl+0", icons.fit(),
                                        "Show the whole piece")
 
-        self.play_action = self._action("&Play / Stop", self.toggle_play, "Space",
+        self.play_action = self._action("&Play / Stop", lambda: self.playback.toggle(), "Space",
                                         s("SP_MediaPlay"),
                                         "Play the piece and the selected take from the cursor")
-        self.play_seed_action = self._action("Play &seed", self.play_seed,
+        self.play_seed_action = self._action("Play &seed", lambda: self.playback.play_seed(),
                                              tip="Play only the seed notes")
-        self.play_take_action = self._action("Play &take", self.play_take, "Ctrl+T",
+        self.play_take_action = self._action("Play &take", lambda: self.playback.play_take(),
+                                             "Ctrl+T",
                                              tip="Play the last bar before the take and the take")
-        self.stop_action = self._action("S&top", self.stop, icon=s("SP_MediaStop"),
+        self.stop_action = self._action("S&top", lambda: self.playback.stop(),
+                                        icon=s("SP_MediaStop"),
                                         tip="Stop playing")
         self.record_action = self._action("&Record", self.toggle_record, "Ctrl+R",
                                           icons.record(),
@@ -237,7 +238,8 @@ class MainWindow(QMainWindow):
                                             tip="Keep the take and generate from its end")
         self.discard_action = self._action("&Discard takes", self.discard_takes,
                                            tip="Drop all takes")
-        self.live_action = self._action("&Live", self.toggle_live, "Ctrl+L", icons.live(),
+        self.live_action = self._action("&Live", lambda on: self.live.toggle(on), "Ctrl+L",
+                                        icons.live(),
                                         "Call and response with a MIDI keyboard",
                                         checkable=True)
         self.shortcuts_action = self._action("&Keyboard shortcuts", self.show_shortcuts,
@@ -302,7 +304,6 @@ class MainWindow(QMainWindow):
         bar.addSeparator()
         bar.addActions([self.play_action, self.stop_action])
         self.output_combo = QComboBox()
-        self.output_combo.addItem(BUILT_IN_SYNTH)
         self.output_combo.setToolTip("Where playback goes: the built-in synth or a MIDI port")
         self.output_combo.setMinimumContentsLength(12)
         bar.addWidget(self.output_combo)
@@ -320,7 +321,13 @@ class MainWindow(QMainWindow):
         self.hover_label = QLabel()
         self.hover_label.setMinimumWidth(260)
         self.info_label = QLabel()
+        legend = "&nbsp;&nbsp;".join(
+            f'<span style="color:{ORIGIN_COLORS[o].name()}">■</span> {ORIGIN_LABELS[o]}'
+            for o in (SEED, ACCEPTED, TAKE))
+        self.legend_label = QLabel(legend)
+        self.legend_label.setToolTip("Note colours; softer notes are drawn darker")
         status.addPermanentWidget(self.hover_label)
+        status.addPermanentWidget(self.legend_label)
         status.addPermanentWidget(self.info_label)
 
     def _connect(self) -> None:
@@ -332,12 +339,12 @@ class MainWindow(QMainWindow):
         self.controls.generateRequested.connect(self.generate)
         self.controls.cancelRequested.connect(self.cancel_generation)
         self.controls.modelChanged.connect(lambda path: self.load_model(path))
-        self.controls.settingsChanged.connect(self._update_live_generation)
+        self.controls.settingsChanged.connect(self.live.update_generation)
         self.takes_panel.takeSelected.connect(self.select_take)
         self.takes_panel.keepRequested.connect(self.keep_take)
         self.takes_panel.keepContinueRequested.connect(self.keep_and_continue)
         self.takes_panel.discardRequested.connect(self.discard_takes)
-        self.takes_panel.playRequested.connect(self.play_take)
+        self.takes_panel.playRequested.connect(self.playback.play_take)
         self.recorder.notesChanged.connect(lambda notes: self.roll.set_overlay("recording",
                                                                                notes))
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
@@ -441,7 +448,7 @@ class MainWindow(QMainWindow):
             self.show_error(str(exc), "Cannot open the file")
             return False
         self.discard_takes()
-        self.stop()
+        self.playback.stop()
         self.doc.load(piece, path)
         self.autosave.clear()
         self.roll.set_cursor_beat(0.0)
@@ -610,8 +617,14 @@ class MainWindow(QMainWindow):
         """Load (and cache) a bundle off the UI thread; shows what it is or why it failed."""
         self.controls.set_model_info("Loading model…")
 
+        bundles = self.bundles
+
         def work(progress, cancelled):
-            return self.bundles.get(path)
+            from composer.generate import engine_for  # warm the import, here not on Generate
+
+            bundle = bundles.get(path)
+            engine_for(bundle)  # and the engine's tables (cached per bundle)
+            return bundle
 
         job = self._start("Loading model", work)
         self._model_job = job
@@ -626,7 +639,7 @@ class MainWindow(QMainWindow):
             if isinstance(nll, (int, float)):
                 text += f", test NLL {nll:.2f}"
             self.controls.set_model_info(text)
-            self._update_live_generation()
+            self.live.update_generation()
 
         def failed(message: str) -> None:
             if self._model_job is not job:
@@ -762,119 +775,10 @@ class MainWindow(QMainWindow):
         self.roll.set_take_span(None)
         self._update_take_actions()
 
-    # ===== playback ======================================================================
-    def player(self):
-        """The QtPlayer, created on first use; None (and one message) if unavailable."""
-        if self._player is not None or self._player_failed:
-            return self._player
-        try:
-            from gui.player import QtPlayer
-
-            player = QtPlayer(self)
-        except ImportError as exc:
-            self._player_failed = f"Playback is not available in this installation ({exc})"
-            self.show_error(self._player_failed)
-            return None
-        except ComposerError as exc:
-            self._player_failed = str(exc)
-            self.show_error(self._player_failed)
-            return None
-        player.positionChanged.connect(self._play_position)
-        player.finished.connect(self._play_finished)
-        player.errorOccurred.connect(lambda message: self.show_error(message, "Playback"))
-        player.audioUnavailable.connect(self._audio_unavailable)
-        self._player = player
-        self._fill_outputs()
-        return player
-
-    def _fill_outputs(self) -> None:
-        player = self._player
-        if player is None:
-            return
-        current = self.output_combo.currentText() or self.settings.value("output", "")
-        try:
-            names = list(player.outputs())
-        except ComposerError as exc:
-            names = [BUILT_IN_SYNTH]
-            self.status(str(exc))
-        self.output_combo.blockSignals(True)
-        self.output_combo.clear()
-        self.output_combo.addItems(names or [BUILT_IN_SYNTH])
-        index = self.output_combo.findText(str(current))
-        self.output_combo.setCurrentIndex(max(index, 0))
-        self.output_combo.blockSignals(False)
-
-    def _audio_unavailable(self, reason: str) -> None:
-        self.status(f"No sound card: {reason}. Export and MIDI outputs still work.", 10000)
-
-    def _play(self, piece, start_beat: float, what: str) -> None:
-        player = self.player()
-        if player is None:
-            return
-        if not piece.notes:
-            self.status("Nothing to play")
-            return
-        if player.is_playing():
-            player.stop()
-        try:
-            player.play(piece, self.output_combo.currentText() or BUILT_IN_SYNTH,
-                        max(start_beat, 0.0))
-        except ComposerError as exc:
-            self.show_error(str(exc), "Playback")
-            return
-        self.play_action.setIcon(icons.standard(self, "SP_MediaPause"))
-        self.status(f"Playing {what}", 3000)
-
-    def _with_take(self):
-        from composer.generate import merge
-
-        piece = self.doc.to_piece()
-        take = self.current_take()
-        return merge(piece, take) if take is not None else piece
-
-    def play_all(self) -> None:
-        start = self.roll.cursor_beat
-        piece = self._with_take()
-        if start >= piece.end_beat:
-            start = 0.0
-        self._play(piece, start, "from the cursor")
-
-    def play_seed(self) -> None:
-        self._play(self.doc.to_piece(origins=[SEED]), 0.0, "the seed")
-
-    def play_take(self) -> None:
-        take = self.current_take()
-        if take is None:
-            return
-        bar = grid.bar_at(self.doc.time_signatures, max(take.start_beat - 1e-6, 0.0))
-        self._play(self._with_take(), bar.start if bar.start < take.start_beat else
-                   max(take.start_beat - bar.length, 0.0), f"take {take.index + 1}")
-
-    def toggle_play(self) -> None:
-        if self._player is not None and self._player.is_playing():
-            self.stop()
-        else:
-            self.play_all()
-
-    def stop(self) -> None:
-        if self._player is not None and self._player.is_playing():
-            self._player.stop()
-        self._play_finished()
-
-    def _play_position(self, beat: float) -> None:
-        self.roll.set_playhead(beat)
-        self.view.ruler.update()
-
-    def _play_finished(self) -> None:
-        self.roll.set_playhead(None)
-        self.view.ruler.update()
-        self.play_action.setIcon(icons.standard(self, "SP_MediaPlay"))
-
     # ===== MIDI input ======================================================================
     def refresh_ports(self) -> None:
         self.refresh_inputs()
-        if self._player is not None:
-            self._fill_outputs()
+        self.playback.fill_outputs()
 
     def refresh_inputs(self) -> list[str]:
         """List MIDI inputs; with none (or no MIDI system) say so and disable recording."""
@@ -951,54 +855,9 @@ class MainWindow(QMainWindow):
         return notes
 
     def _recording_tick(self) -> None:
-        if self.recorder.is_recording():
-            self.roll.set_playhead(self.recorder._beat(time.monotonic()))
-
-    # ===== live mode =======================================================================
-    def toggle_live(self, on: bool) -> None:
-        if not on:
-            if self._live_dock is not None:
-                self._live_dock.hide()
-            return
-        if self._live_panel is None:
-            try:
-                from gui.live_panel import LivePanel
-
-                self._live_panel = LivePanel(self)
-            except ImportError as exc:
-                self.live_action.blockSignals(True)
-                self.live_action.setChecked(False)
-                self.live_action.blockSignals(False)
-                self.show_error(f"Live mode is not available in this installation ({exc})")
-                return
-            except ComposerError as exc:
-                self.live_action.setChecked(False)
-                self.show_error(str(exc), "Live mode")
-                return
-            self._live_dock = self._dock("Live", self._live_panel, "live_dock")
-            self._live_dock.visibilityChanged.connect(self._live_visibility)
-            self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self._live_dock)
-            self._live_panel.phraseChanged.connect(
-                lambda piece: self.roll.set_overlay(PHRASE, piece.notes if piece else []))
-            self._live_panel.answerChanged.connect(
-                lambda piece: self.roll.set_overlay(ANSWER, piece.notes if piece else []))
-            self._update_live_generation()
-        self._live_dock.show()
-        self._live_dock.raise_()
-
-    def _live_visibility(self, visible: bool) -> None:
-        if not visible and self.live_action.isChecked() and not self.isMinimized():
-            self.live_action.blockSignals(True)
-            self.live_action.setChecked(False)
-            self.live_action.blockSignals(False)
-
-    def _update_live_generation(self) -> None:
-        if self._live_panel is None:
-            return
-        try:
-            self._live_panel.set_generation(self.controls.model_path(), self.controls.settings())
-        except ComposerError as exc:
-            self.status(str(exc))
+        beat = self.recorder.current_beat()
+        if beat is not None:
+            self.roll.set_playhead(beat)
 
     # ===== autosave and settings ===========================================================
     def autosave_now(self) -> None:
@@ -1089,13 +948,8 @@ class MainWindow(QMainWindow):
         self._jobs.clear()
         if self.recorder.is_recording():
             self.recorder.stop()
-        if self._player is not None:
-            try:
-                self._player.stop()
-            except ComposerError:
-                pass
-        if self._live_panel is not None:
-            self._live_panel.close()
+        self.playback.shutdown()
+        self.live.shutdown()
         self.autosave_timer.stop()
         if not self.doc.is_modified():
             self.autosave.clear()

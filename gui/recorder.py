@@ -72,6 +72,10 @@ class MidiRecorder(QObject):
     def notes(self) -> list[Note]:
         return list(self._notes)
 
+    def current_beat(self) -> float | None:
+        """Where the recording is now, in beats of the piece (None when not recording)."""
+        return self._beat(time.monotonic()) if self._t0 else None
+
     def _callback(self, message) -> None:  # rtmidi thread
         self._incoming.emit(message, time.monotonic())
 

@@ -4,16 +4,21 @@ Each server gets a unique name (``JACK_DEFAULT_SERVER``), so tests never touch a
 developer is running, and ``JACK_NO_START_SERVER=1`` stops clients from starting one on their
 own. The dummy driver runs a 256-frame period at 48 kHz (5.3 ms), like a small real setup.
 
-CI needs the Debian packages ``jackd2`` (the server; ``--no-install-recommends`` is enough)
-and ``libasound2`` (python-rtmidi); ``libportaudio2`` lets PortAudio play into the same server.
-Without ``jackd`` the tests that need it are skipped with the reason.
+CI needs the Debian packages ``jackd2`` (the server and ``jack_lsp``;
+``apt-get install -y --no-install-recommends jackd2`` is enough) and ``libasound2``
+(python-rtmidi); ``libportaudio2`` lets PortAudio play into the same server. Without ``jackd``
+the tests that need it are skipped with the reason.
 
 Usage in a test module::
 
     from tests import jack_server
     jack = jack_server.jack  # the fixture
 
-    def test_x(jack): ...          # jack.name, jack.env
+    def test_x(jack): ...          # jack.name, jack.env (for child processes)
+
+``python -m tests.jack_server keyboard CLIENT PORT`` is the keyboard player of the end-to-end
+tests: a second process that plays phrases into a virtual port on command (see
+``KEYBOARD_HELP``).
 """
 
 from __future__ import annotations
@@ -101,6 +106,9 @@ def jack():
             else:
                 os.environ[key] = value
         _detach_portaudio()
+        from composer.ports import forget_clients
+
+        forget_clients()
         server.stop()
 
 

@@ -165,6 +165,15 @@ def test_render_wav_writes_a_readable_file(tmp_path, synth):
     assert level > 0.02
 
 
+def test_long_renders_stream_in_two_passes(tmp_path, monkeypatch):
+    """Above the in-memory limit the WAV is written block by block: same samples."""
+    piece = read_midi(KNOWN)
+    in_memory = render_wav(piece, tmp_path / "memory.wav", sample_rate=RATE)
+    monkeypatch.setattr(audio, "IN_MEMORY_SECONDS", 2.0)
+    streamed = render_wav(piece, tmp_path / "streamed.wav", sample_rate=RATE)
+    assert streamed.read_bytes() == in_memory.read_bytes()
+
+
 def test_render_wav_into_a_missing_folder_fails_cleanly(tmp_path):
     with pytest.raises(AudioError, match="missing"):
         render_wav(read_midi(KNOWN), tmp_path / "missing" / "out.wav", sample_rate=RATE)

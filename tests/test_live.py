@@ -171,6 +171,18 @@ def test_pedal_held_after_the_last_note():
     assert phrases[0].pedals == ((1.0, last + 3.0),)  # counted from the first note
 
 
+def test_a_lost_note_off_does_not_keep_the_phrase_open_for_ever():
+    piece = read_midi(FILES["test08.mid"])
+    events = performance(piece)
+    lost = next(i for i, (_, m) in enumerate(events) if m.type == "note_off" and not any(
+        later.type == "note_on" and later.note == m.note for _, later in events[i:]))
+    del events[lost]  # that key never comes up
+    settings = LiveSettings(min_wait=0.5, max_wait=0.5, stuck_after=4.0)
+    phrases = replay_detector(PhraseDetector(settings), events)
+    assert [p.detected_at for p in phrases] == pytest.approx([events[-1][0] + 4.0])
+    assert len(phrases[0].notes) == len(piece.notes)
+
+
 # ----- quantization -------------------------------------------------------------------------
 def test_quantized_phrase_matches_the_score_despite_human_timing():
     """test08 played with +-20 ms of jitter comes back on its sixteenth-note grid."""

@@ -119,6 +119,7 @@ def session_parts(jack, tiny_bundle):
         answers.port.close()
 
 
+@pytest.mark.jack
 def test_answer_arrives_after_the_phrase_in_key_and_stops_when_the_player_returns(
         session_parts):
     session, keyboard, answers, statuses, seeds = session_parts
@@ -152,6 +153,7 @@ def test_answer_arrives_after_the_phrase_in_key_and_stops_when_the_player_return
     assert answers.note_ons()[0][0] >= timing.detected_at
 
 
+@pytest.mark.jack
 def test_keyboard_unplugged_and_back(jack, session_parts):
     session, keyboard, answers, statuses, _ = session_parts
     keyboard.quit()
@@ -167,6 +169,30 @@ def test_keyboard_unplugged_and_back(jack, session_parts):
         again.quit()
 
 
+@pytest.mark.jack
+def test_answers_through_the_builtin_synth(jack, tiny_bundle):
+    """No output port: the answer is played by the built-in synth (PortAudio into JACK)."""
+    from composer.playback import audio_available
+
+    if audio_available() is not None:
+        pytest.skip(f"PortAudio cannot play into JACK here: {audio_available()}")
+    keyboard = Keyboard(jack.env)
+    session = LiveSession(
+        model_answerer(load_bundle(tiny_bundle), GenerationSettings(random_seed=4)),
+        keyboard.name, None, api="jack", settings=LiveSettings(min_wait=0.4, max_wait=0.4),
+        synth="additive")
+    session.start()
+    try:
+        assert session.output.peak == 0.0  # nothing played yet
+        keyboard.ask(f"play {PHRASE} 160 2")
+        # the sound card gets the answer, not silence
+        assert wait_until(lambda: session.output.peak > 0.05, 5.0)
+    finally:
+        session.stop()
+        keyboard.quit()
+
+
+@pytest.mark.jack
 def test_missing_input_port_is_a_clear_error(jack, tiny_bundle):
     from composer.errors import PortError
 
@@ -175,3 +201,32 @@ def test_missing_input_port_is_a_clear_error(jack, tiny_bundle):
         session.start()
     assert not session.is_running()
     assert threading.active_count() < 50
+
+
+@pytest.mark.jack
+def test_cli_live_session(jack, tiny_bundle):
+    """``composer live`` in its own process: listens, answers, ends cleanly on Ctrl-C."""
+    import signal
+
+    answers = AnswerPort()
+    keyboard = Keyboard(jack.env)
+    live = subprocess.Popen(
+        [sys.executable, "-m", "composer", "live", "--input", keyboard.name, "--output",
+         answers.name, "--api", "jack", "--model", str(tiny_bundle), "--max-wait", "0.5",
+         "--key-lock", "--seed", "2"],
+        cwd=ROOT, env={**os.environ, **jack.env}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    try:
+        first = live.stdout.readline()
+        assert first.startswith("live: listening on 'kbd:keys'"), first + live.stderr.read()
+        phrase_end = keyboard.ask(f"play {PHRASE} 160 2")
+        assert answers.wait_for_note(after=phrase_end, timeout=5.0) is not None
+        live.send_signal(signal.SIGINT)
+        out, err = live.communicate(timeout=10)
+    finally:
+        if live.poll() is None:
+            live.kill()
+        keyboard.quit()
+        answers.port.close()
+    assert live.returncode == 0, err
+    assert "live: stopped" in out and "Traceback" not in err

@@ -33,6 +33,7 @@ from composer.playback import (
     beat_at,
     open_output,
     output_names,
+    rescan_audio_devices,
 )
 from tests import jack_server
 from tests.conftest import music21_test_midis
@@ -74,6 +75,7 @@ def test_beat_at_inverts_the_tempo_map():
         assert beat_at(piece, piece.seconds_at(beat)) == pytest.approx(beat)
 
 
+@pytest.mark.jack
 def test_player_sends_the_piece_on_time_through_a_port(jack):
     piece = fast("test14.mid", seconds=1.5)  # 6/8, chords and single notes
     recorder = Recorder("timing")
@@ -102,6 +104,7 @@ def test_player_sends_the_piece_on_time_through_a_port(jack):
     assert not player.is_playing()
 
 
+@pytest.mark.jack
 def test_stop_silences_the_notes_it_started(jack):
     piece = fast("test13.mid", seconds=2.0)  # long held chords
     recorder = Recorder("stopping")
@@ -128,6 +131,7 @@ def test_stop_silences_the_notes_it_started(jack):
     assert any(m.type == "control_change" and m.control == 123 for _, m in recorder.received)
 
 
+@pytest.mark.jack
 def test_play_from_the_middle(jack):
     piece = fast("test08.mid", seconds=1.0)
     recorder = Recorder("middle")
@@ -161,6 +165,7 @@ def test_no_audio_device_is_a_plain_error(monkeypatch):
     """Without a sound card (and with no JACK server to play into)."""
     monkeypatch.setenv("JACK_DEFAULT_SERVER", "composer-nobody-runs-this")
     monkeypatch.setenv("JACK_NO_START_SERVER", "1")
+    rescan_audio_devices()  # forget the JACK server of other tests
     reason = audio_available()
     if reason is None:
         pytest.skip("this machine has a sound card")
@@ -170,6 +175,7 @@ def test_no_audio_device_is_a_plain_error(monkeypatch):
     assert output_names()[0] == BUILTIN_SYNTH
 
 
+@pytest.mark.jack
 def test_builtin_synth_plays_into_jack_audio(jack):
     if audio_available() is not None:
         pytest.skip(f"PortAudio cannot play into JACK here: {audio_available()}")
@@ -185,6 +191,7 @@ def test_builtin_synth_plays_into_jack_audio(jack):
     assert output.peak > 0.05  # and it was not silence
 
 
+@pytest.mark.jack
 def test_open_output_by_name(jack):
     recorder = Recorder("byname")
     try:
@@ -197,6 +204,7 @@ def test_open_output_by_name(jack):
         recorder.close()
 
 
+@pytest.mark.jack
 def test_cli_play_to_a_port(jack, tmp_path, capsys):
     recorder = Recorder("cliplay")
     path = write_midi(tmp_path / "fast.mid", fast("test05.mid", seconds=0.7))
@@ -211,6 +219,8 @@ def test_cli_play_to_a_port(jack, tmp_path, capsys):
 
 def test_cli_play_without_sound_or_port(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("JACK_DEFAULT_SERVER", "composer-nobody-runs-this")
+    monkeypatch.setenv("JACK_NO_START_SERVER", "1")
+    rescan_audio_devices()
     if audio_available() is None:
         pytest.skip("this machine has a sound card")
     assert main(["play", str(FILES["test01.mid"])]) == 2

@@ -117,6 +117,7 @@ def test_cli_ports_jack_without_server():
 
 
 # ----- a real MIDI system: JACK with the dummy driver --------------------------------------
+@pytest.mark.jack
 def test_cli_ports_lists_jack_ports(jack):
     empty = run_cli("ports", "--api", "jack", env=jack.env)
     assert empty.returncode == 0, empty.stderr
@@ -136,6 +137,7 @@ def test_cli_ports_lists_jack_ports(jack):
     ]
 
 
+@pytest.mark.jack
 def test_open_by_name_sends_through_jack(jack):
     import time
 
@@ -158,6 +160,7 @@ def test_open_by_name_sends_through_jack(jack):
     assert [(m.type, m.note, m.velocity) for m in received] == [("note_on", 64, 90)]
 
 
+@pytest.mark.jack
 def test_watcher_sees_ports_come_and_go(jack):
     watcher = PortWatcher("jack")
     try:

@@ -78,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         while session.is_running():
             stop.wait(0.5)
+    except KeyboardInterrupt:
+        pass  # Ctrl-C is how a session ends
     finally:
         session.stop()
     return 0

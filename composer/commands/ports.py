@@ -15,6 +15,8 @@ API_HELP = ("MIDI system: alsa, jack, coremidi, winmm (or rtmidi's names such as
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api", metavar="API", help=API_HELP)
+    parser.epilog = ("Exit status: 0 when the MIDI system answered (even with no ports), "
+                     "2 when there is no MIDI system at all (no ALSA sequencer, no JACK server).")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ Every test gets a fresh main window with its own settings file and data folder u
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,10 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from composer.midi_io import write_midi
 from composer.notes import Note, Piece, TempoChange, TimeSignature
+from gui.app import THREAD_VARIABLES
+
+for _name in THREAD_VARIABLES:  # as the app does (works when NumPy is not imported yet)
+    os.environ.setdefault(_name, "1")
 
 # A tiny seed with known notes, all at full velocity so the roll shows exact seed colours:
 # C major arpeggio, one beat each, then a held chord in bar 2 (4/4, 120 bpm).

@@ -61,10 +61,12 @@ def test_generate_keeps_the_window_responsive_then_keep_and_export(
         assert window.cancel_action.isEnabled()
     elapsed = time.monotonic() - started
     timer.stop()
-    # The UI thread kept turning while the worker generated: no gap near the whole duration.
-    gaps = [b - a for a, b in zip([started, *ticks], ticks, strict=False)]
-    assert len(ticks) >= elapsed / 0.010 / 4 and max(gaps) < 0.25, (
-        elapsed, len(ticks), max(gaps))
+    # The UI thread kept turning while the worker generated: many ticks, and no pause near
+    # the length of the generation (which running it on the UI thread would cause). The
+    # thresholds are loose because the test machine may be busy with other work.
+    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
+    assert len(ticks) >= elapsed / 0.010 / 5, (elapsed, len(ticks))
+    assert max(gaps) < max(0.5, elapsed / 2), (elapsed, max(gaps))
     takes = ready.args[0]
     assert len(takes) == 2 and all(t.start_beat >= 8.0 for t in takes)
     assert window.takes_panel.list.count() == 2
@@ -186,3 +188,49 @@ def test_no_midi_input_is_said_and_the_app_goes_on(window):
         assert not window.record_action.isChecked()
     QApplication.processEvents()
     assert window.isVisible()
+
+
+def test_drop_a_midi_file_opens_it(window, seed_file, qtbot):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(seed_file))])
+    at = QPointF(200, 200)  # QDropEvent takes a QPointF, QDragEnterEvent a QPoint
+    enter = QDragEnterEvent(at.toPoint(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(at, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, drop)
+    qtbot.waitUntil(lambda: len(window.doc.notes) == len(SEED_NOTES))
+    assert window.doc.path == seed_file
+
+    text = QMimeData()
+    text.setUrls([QUrl.fromLocalFile(str(seed_file.with_suffix(".txt")))])
+    enter = QDragEnterEvent(at.toPoint(), Qt.DropAction.CopyAction, text, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    enter.ignore()
+    QApplication.sendEvent(window, enter)
+    assert not enter.isAccepted()  # only MIDI files are taken
+
+
+def test_the_built_in_synth_plays_or_says_there_is_no_sound_card(window, seed_file, qtbot):
+    from composer.playback import audio_available
+
+    window.open_file(seed_file)
+    window.playback.player()
+    window.output_combo.setCurrentText("Built-in synth")
+    reason = audio_available()
+    started = window.playback.play_all()
+    if reason is None:  # a sound card (or a sound server) is there: it plays
+        assert started and window.playback.is_playing()
+        window.stop_action.trigger()
+        assert not window.playback.is_playing()
+    else:
+        assert not started
+        qtbot.waitUntil(lambda: "No sound card" in window.statusBar().currentMessage(),
+                        timeout=5000)
+        assert window.last_error is None  # a status message, not an error box
+        assert window.roll.playhead is None

@@ -1,0 +1,165 @@
+"""Playback for the main window: what to play, where to, and the playhead.
+
+The player itself (``gui.player.QtPlayer``, a Qt face over :class:`composer.playback.Player`)
+is imported on first use, so the app starts fast and still runs when playback cannot work
+(no sound card: it says so once and export keeps working). Three things can be played: the
+piece with the selected take from the play cursor (Space), only the seed, or the take with the
+bar before it for context.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+
+from composer.errors import ComposerError
+from gui import grid, icons
+from gui.document import SEED
+
+if TYPE_CHECKING:
+    from gui.main_window import MainWindow
+
+BUILT_IN_SYNTH = "Built-in synth"
+
+
+class PlaybackBridge(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self._player = None
+        self.unavailable: str | None = None  # why there is no player at all, if so
+        window.output_combo.addItem(BUILT_IN_SYNTH)
+
+    # ----- the player --------------------------------------------------------------------
+    def player(self):
+        """The QtPlayer, created on first use; None (after one message) if unavailable."""
+        if self._player is not None or self.unavailable:
+            return self._player
+        try:
+            from gui.player import QtPlayer
+
+            player = QtPlayer(self)
+        except ImportError as exc:
+            self.unavailable = f"Playback is not available in this installation ({exc})"
+        except ComposerError as exc:
+            self.unavailable = str(exc)
+        if self.unavailable:
+            self.window.show_error(self.unavailable, "Playback")
+            return None
+        player.positionChanged.connect(self._position)
+        player.finished.connect(self._finished)
+        player.errorOccurred.connect(self._error)
+        player.audioUnavailable.connect(self._audio_unavailable)
+        self._player = player
+        self.fill_outputs()
+        return player
+
+    def is_playing(self) -> bool:
+        return self._player is not None and self._player.is_playing()
+
+    def fill_outputs(self) -> None:
+        """List the outputs (built-in synth, MIDI ports), keeping the current choice."""
+        if self._player is None:
+            return
+        combo = self.window.output_combo
+        current = combo.currentText()
+        try:
+            names = list(self._player.outputs()) or [BUILT_IN_SYNTH]
+        except ComposerError as exc:
+            names = [BUILT_IN_SYNTH]
+            self.window.status(str(exc))
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItems(names)
+        combo.setCurrentIndex(max(combo.findText(current), 0))
+        combo.blockSignals(False)
+
+    # ----- what to play ------------------------------------------------------------------
+    def play(self, piece, start_beat: float, what: str) -> bool:
+        window = self.window
+        if not piece.notes:
+            window.status("Nothing to play")
+            return False
+        player = self.player()
+        if player is None:
+            return False
+        if player.is_playing():
+            player.stop()
+        try:
+            started = player.play(piece, window.output_combo.currentText() or BUILT_IN_SYNTH,
+                                  max(start_beat, 0.0))
+        except ComposerError as exc:  # e.g. the chosen MIDI port has vanished
+            window.show_error(str(exc), "Playback")
+            self.fill_outputs()
+            return False
+        if started is False:  # no sound card: audioUnavailable has said why
+            return False
+        window.play_action.setIcon(icons.standard(window, "SP_MediaPause"))
+        window.status(f"Playing {what}", 3000)
+        return True
+
+    def piece_with_take(self):
+        """The piece plus the selected take (what the roll shows)."""
+        from composer.generate import merge
+
+        piece = self.window.doc.to_piece()
+        take = self.window.current_take()
+        return merge(piece, take) if take is not None else piece
+
+    def play_all(self) -> bool:
+        piece = self.piece_with_take()
+        start = self.window.roll.cursor_beat
+        if start >= piece.end_beat:
+            start = 0.0
+        return self.play(piece, start, "from the cursor")
+
+    def play_seed(self) -> bool:
+        return self.play(self.window.doc.to_piece(origins=[SEED]), 0.0, "the seed")
+
+    def play_take(self) -> bool:
+        take = self.window.current_take()
+        if take is None:
+            return False
+        sigs = self.window.doc.time_signatures
+        bar = grid.bar_at(sigs, max(take.start_beat - 1e-6, 0.0))  # the bar before the take
+        start = bar.start if bar.start < take.start_beat else take.start_beat - bar.length
+        return self.play(self.piece_with_take(), max(start, 0.0), f"take {take.index + 1}")
+
+    def toggle(self) -> None:
+        if self.is_playing():
+            self.stop()
+        else:
+            self.play_all()
+
+    def stop(self) -> None:
+        if self.is_playing():
+            self._player.stop()
+        self._finished()
+
+    def shutdown(self) -> None:
+        """Stop and let go of the sound card or MIDI port."""
+        if self._player is not None:
+            try:
+                self._player.close()
+            except ComposerError:
+                pass
+
+    # ----- player -> window --------------------------------------------------------------
+    def _position(self, beat: float) -> None:
+        self.window.roll.set_playhead(beat)
+        self.window.view.ruler.update()
+
+    def _finished(self) -> None:
+        window = self.window
+        window.roll.set_playhead(None)
+        window.view.ruler.update()
+        window.play_action.setIcon(icons.standard(window, "SP_MediaPlay"))
+
+    def _error(self, message: str) -> None:
+        self._finished()
+        self.window.show_error(message, "Playback")
+
+    def _audio_unavailable(self, reason: str) -> None:
+        self.window.status(f"No sound card: {reason}. MIDI outputs and export still work.",
+                           10000)

@@ -1,0 +1,50 @@
+"""Play buttons -> the real QtPlayer -> a real MIDI port (JACK dummy server); the playhead."""
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from composer import ports
+from tests.gui.conftest import SEED_NOTES
+from tests.jack_server import jack  # noqa: F401  (fixture)
+
+
+@pytest.fixture
+def synth_port(jack, monkeypatch):  # noqa: F811
+    """A virtual MIDI input standing in for a hardware synth; collects what it is sent."""
+    monkeypatch.setenv("COMPOSER_MIDI_API", "jack")
+    received = []
+    port = ports.open_virtual_input("Test synth", client_name="synth",
+                                    callback=received.append)
+    yield received
+    port.close()
+
+
+def test_play_to_a_midi_port_moves_the_playhead(window, seed_file, synth_port, qtbot):
+    window.open_file(seed_file)
+    window.playback.player()
+    names = [window.output_combo.itemText(i) for i in range(window.output_combo.count())]
+    assert names[0] == "Built-in synth"
+    window.output_combo.setCurrentIndex(
+        next(i for i, name in enumerate(names) if "Test synth" in name))
+    window.roll.set_cursor_beat(6.0)  # the last second of the held chord
+    positions = []
+    window.playback._player.positionChanged.connect(positions.append)
+    with qtbot.waitSignal(window.playback._player.finished, timeout=10000):
+        window.play_action.trigger()  # Space
+        assert window.playback.is_playing()
+    assert positions and 6.0 <= positions[0] < positions[-1] <= 8.05
+    assert window.roll.playhead is None  # gone at the end
+    pitches = {m.note for m in synth_port if m.type == "note_on" and m.velocity > 0}
+    assert pitches == {n.pitch for n in SEED_NOTES if n.start < 8.0 <= n.end + 1e-9}
+
+
+def test_space_stops_what_plays(window, seed_file, synth_port, qtbot):
+    window.open_file(seed_file)
+    window.playback.player()
+    window.output_combo.setCurrentIndex(window.output_combo.count() - 1)
+    window.roll.setFocus()
+    QTest.keyClick(window.roll, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: window.roll.playhead is not None, timeout=5000)
+    QTest.keyClick(window.roll, Qt.Key.Key_Space)
+    assert not window.playback.is_playing() and window.roll.playhead is None
