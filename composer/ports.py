@@ -108,8 +108,6 @@ def backend(api: str | None = None):
 
 
 _quiet_lock = threading.Lock()
-_shared_lock = threading.Lock()
-_shared: dict[tuple[str | None, str | None], PortWatcher] = {}
 
 
 @contextlib.contextmanager
@@ -149,26 +147,26 @@ def _default_api_name() -> str | None:
 def list_ports(api: str | None = None) -> PortList:
     """Input and output port names; :class:`NoMidiSystem` when there is no MIDI system.
 
-    The names come from one pair of MIDI clients per MIDI system, made on the first call and
-    kept (see :class:`PortWatcher`): asking costs ~50 us instead of ~30-110 ms, and no new
-    JACK client is made while sound may be playing, which would freeze the process for
-    seconds (python-rtmidi holds the GIL while JACK waits for PortAudio's Python callback).
+    Makes (and deletes) a MIDI client per direction on every call; code that asks often
+    keeps a :class:`PortWatcher` instead. Under JACK, avoid calling this while the built-in
+    synth plays through PortAudio into JACK in the same process: python-rtmidi holds the GIL
+    while the new client joins, JACK waits for PortAudio's Python callback meanwhile, and
+    everything stalls for a few seconds (measured: 2-3 s, with the audio dropping out).
     """
     name = resolve_api(api)
-    key = (name, os.environ.get("JACK_DEFAULT_SERVER"))  # another server, other clients
-    with _shared_lock:
-        watcher = _shared.get(key)
-        if watcher is None:
-            watcher = _shared[key] = PortWatcher(name)
-        return watcher.ports()
-
-
-def forget_clients() -> None:
-    """Close the MIDI clients :func:`list_ports` keeps (before stopping a JACK server)."""
-    with _shared_lock:
-        for watcher in _shared.values():
-            watcher.close()
-        _shared.clear()
+    rtmidi = _rtmidi()
+    try:
+        with quiet_stderr():
+            midi_in = rtmidi.MidiIn(rtapi=_api_id(name))
+            midi_out = rtmidi.MidiOut(rtapi=_api_id(name))
+    except (OSError, RuntimeError) as exc:  # rtmidi.SystemError is an OSError
+        raise _no_system(name, exc) from None
+    try:
+        current = _API_NAMES.get(midi_in.get_current_api(), name or "")
+        return PortList(current, tuple(midi_in.get_ports()), tuple(midi_out.get_ports()))
+    finally:
+        midi_in.delete()
+        midi_out.delete()
 
 
 def match_port(name: str, available: tuple[str, ...] | list[str], kind: str) -> str:

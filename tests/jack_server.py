@@ -80,7 +80,11 @@ def start_jack(name: str | None = None, rate: int = 48000, period: int = 256) ->
         if lsp is None:
             time.sleep(1.0)
             return server
-        probe = subprocess.run([lsp, "-s", name], env=child_env, capture_output=True)
+        try:
+            probe = subprocess.run([lsp, "-s", name], env=child_env, capture_output=True,
+                                   timeout=5)
+        except subprocess.TimeoutExpired:  # a server half up can keep a client waiting
+            continue
         if probe.returncode == 0:
             return server
         time.sleep(0.1)
@@ -106,9 +110,6 @@ def jack():
             else:
                 os.environ[key] = value
         _detach_portaudio()
-        from composer.ports import forget_clients
-
-        forget_clients()
         server.stop()
 
 
