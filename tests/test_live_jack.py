@@ -205,7 +205,11 @@ def test_missing_input_port_is_a_clear_error(jack, tiny_bundle):
 
 @pytest.mark.jack
 def test_cli_live_session(jack, tiny_bundle):
-    """``composer live`` in its own process: listens, answers, ends cleanly on Ctrl-C."""
+    """``composer live`` in its own process: listens, answers, ends cleanly when told to.
+
+    SIGTERM rather than SIGINT: a test run started in the background of a shell inherits
+    SIGINT ignored, and so would the child (Ctrl-C is the same code path, minus the signal).
+    """
     import signal
 
     answers = AnswerPort()
@@ -221,7 +225,7 @@ def test_cli_live_session(jack, tiny_bundle):
         assert first.startswith("live: listening on 'kbd:keys'"), first + live.stderr.read()
         phrase_end = keyboard.ask(f"play {PHRASE} 160 2")
         assert answers.wait_for_note(after=phrase_end, timeout=5.0) is not None
-        live.send_signal(signal.SIGINT)
+        live.send_signal(signal.SIGTERM)
         out, err = live.communicate(timeout=10)
     finally:
         if live.poll() is None:

@@ -3,8 +3,8 @@
 Play a phrase on the keyboard; when you let go of the keys and the pedal and stay silent for a
 moment (about two of your inter-onset intervals, between 0.4 s and ``--max-wait``), composer
 answers with a continuation of about the same length, on ``--output`` or, without it, through
-the sound card. Play again and the answer stops. Ctrl-C ends the session. Ports that vanish
-(a keyboard unplugged) are waited for and reopened.
+the sound card. Play again and the answer stops. Ctrl-C (or SIGTERM) ends the session.
+Ports that vanish (a keyboard unplugged) are waited for and reopened.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import os
+    import signal
     import sys
     import threading
 
@@ -74,12 +75,16 @@ def run(args: argparse.Namespace) -> int:
         on_status=lambda text: print(f"live: {text}", flush=True),
     )
     stop = threading.Event()
+    # Ctrl-C and `kill` (SIGTERM) both end the session cleanly: the answer's notes are ended
+    # and the ports closed, so nothing is left hanging on a synthesizer.
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     session.start()
     try:
-        while session.is_running():
+        while session.is_running() and not stop.is_set():
             stop.wait(0.5)
     except KeyboardInterrupt:
-        pass  # Ctrl-C is how a session ends
+        pass
     finally:
         session.stop()
+        signal.signal(signal.SIGTERM, previous)
     return 0
