@@ -186,7 +186,7 @@ def test_answers_through_the_builtin_synth(jack, tiny_bundle):
         assert session.output.peak == 0.0  # nothing played yet
         keyboard.ask(f"play {PHRASE} 160 2")
         # the sound card gets the answer, not silence
-        assert wait_until(lambda: session.output.peak > 0.05, 5.0)
+        assert wait_until(lambda: session.output.peak > 0.05, 15.0)
     finally:
         session.stop()
         keyboard.quit()

@@ -87,7 +87,7 @@ def test_player_sends_the_piece_on_time_through_a_port(jack):
         start = time.perf_counter()
         player.play(piece)
         assert finished.wait(5.0) and not errors
-        time.sleep(0.05)
+        time.sleep(0.3)  # let the last messages cross JACK before the ports close
     finally:
         output.close()
         recorder.close()
