@@ -24,7 +24,6 @@ timeline, so what you hear from ``composer play`` is what ``composer render`` wr
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 import wave
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from pathlib import Path
 import mido
 import numpy as np
 
+from composer.atomic import atomic_file
 from composer.errors import AudioError
 from composer.notes import Piece
 
@@ -400,28 +400,12 @@ def render_wav(piece: Piece, path: str | os.PathLike, sample_rate: int = SAMPLE_
         peak = max((float(np.abs(b).max(initial=0.0))
                     for b in render_blocks(piece, sample_rate, synth)), default=0.0)
         blocks, gain = render_blocks(piece, sample_rate, synth), _gain(peak)
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise AudioError(f"{path}: cannot write here ({exc.strerror or exc})") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            with wave.open(handle, "wb") as wav:
-                wav.setnchannels(2)
-                wav.setsampwidth(2)
-                wav.setframerate(sample_rate)
-                for block in blocks:
-                    wav.writeframes(to_int16(block * gain).tobytes())
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise AudioError(f"{path}: cannot write ({exc.strerror or exc})") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path, error=AudioError) as handle, wave.open(handle, "wb") as wav:
+        wav.setnchannels(2)
+        wav.setsampwidth(2)
+        wav.setframerate(sample_rate)
+        for block in blocks:
+            wav.writeframes(to_int16(block * gain).tobytes())
     return path
 
 

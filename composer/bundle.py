@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from composer.atomic import atomic_file
 from composer.errors import ModelBundleError
 from composer.model import ModelConfig
 from composer.vocabulary import Vocabulary
@@ -120,10 +121,13 @@ def check_bundle(bundle: ModelBundle) -> None:
             )
 
 
+def write_text_atomic(path: Path, text: str) -> None:
+    with atomic_file(path, error=ModelBundleError) as handle:
+        handle.write(text.encode())
+
+
 def write_json_atomic(path: Path, data) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(data, indent=1, sort_keys=True))
 
 
 def save_bundle(
@@ -153,14 +157,12 @@ def save_bundle(
     tmp_npz = folder / ".weights.tmp.npz"
     np.savez_compressed(tmp_npz, **weights)
     os.replace(tmp_npz, folder / "weights.npz")
-    (folder / ".vocabulary.tmp").write_text(vocab.to_json())
-    os.replace(folder / ".vocabulary.tmp", folder / "vocabulary.json")
+    write_text_atomic(folder / "vocabulary.json", vocab.to_json())
     data = dict(info or {})
     data["model"] = json.loads(config.to_json())
     data.setdefault("name", folder.name)
     data["weights_dtype"] = weights_dtype
     write_json_atomic(folder / "config.json", data)
     if card is not None:
-        (folder / ".card.tmp").write_text(card)
-        os.replace(folder / ".card.tmp", folder / "card.md")
+        write_text_atomic(folder / "card.md", card)
     return folder

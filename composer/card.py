@@ -12,7 +12,7 @@ import platform
 import shutil
 from pathlib import Path
 
-from composer.bundle import ModelBundle, load_bundle, write_json_atomic
+from composer.bundle import ModelBundle, load_bundle, write_json_atomic, write_text_atomic
 
 TARGET_RATIO = 0.65  # the project's quality bar: NLL at most 0.65x the best n-gram's
 
@@ -139,7 +139,5 @@ def finish_bundle(
         write_json_atomic(bundle_dir / "metrics.json", report)
     bundle = load_bundle(bundle_dir)
     text = render_card(bundle, report, composer_table)
-    tmp = bundle_dir / ".card.tmp"
-    tmp.write_text(text)
-    os.replace(tmp, bundle_dir / "card.md")
+    write_text_atomic(bundle_dir / "card.md", text)
     return bundle_dir / "card.md"

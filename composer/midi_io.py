@@ -23,12 +23,12 @@ import io
 import math
 import os
 import struct
-import tempfile
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from composer.atomic import atomic_file
 from composer.errors import MidiFileError
 from composer.notes import (
     DEFAULT_TEMPO_BPM,
@@ -448,34 +448,9 @@ def write_midi(
 
 
 def write_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Write bytes to ``path`` through a temporary file and a rename.
-
-    The new file keeps the mode of the file it replaces (or gets rw-r--r--), since the
-    temporary file starts private.
-    """
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        mode = path.stat().st_mode & 0o777
-    except OSError:
-        mode = 0o644
-    try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise MidiFileError(f"{path}: cannot write here ({exc.strerror or exc})") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise MidiFileError(f"{path}: cannot write ({exc.strerror or exc})") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write bytes to ``path`` through a temporary file and a rename (composer.atomic)."""
+    with atomic_file(path, error=MidiFileError) as handle:
+        handle.write(data)
 
 
 def build_midi(

@@ -107,3 +107,11 @@ def test_resuming_a_run_of_another_shape_is_refused(tmp_path, capsys):
                  "--out", str(tmp_path / "m"), *TINY])
     assert code == 2
     assert "another model" in capsys.readouterr().err
+
+
+def test_learning_rate_anneals_over_the_last_fifth_of_the_time_budget():
+    from composer.train import anneal_factor
+
+    assert anneal_factor(0, 100) == anneal_factor(80, 100) == 1.0
+    assert anneal_factor(90, 100) == pytest.approx(0.55)
+    assert anneal_factor(100, 100) == anneal_factor(130, 100) == pytest.approx(0.1)

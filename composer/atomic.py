@@ -1,0 +1,48 @@
+"""Write-then-rename, so no crash, full disk or exception ever leaves a half-written file.
+
+The one place that knows the recipe: a temporary file in the target's folder (a rename is only
+atomic within one file system), flushed and fsynced, given the mode of the file it replaces
+(``mkstemp`` makes it private), then renamed over the target. On any failure the temporary file
+is removed and the target is untouched; ``OSError`` becomes the caller's ``ComposerError``
+subclass with the path and a plain reason.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from composer.errors import ComposerError
+
+
+@contextmanager
+def atomic_file(path: str | os.PathLike, *, error: type[ComposerError] = ComposerError
+                ) -> Iterator[BinaryIO]:
+    """Yield a binary handle; what is written replaces ``path`` only if the block succeeds."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        mode = 0o644
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise error(f"{path}: cannot write here ({exc.strerror or exc})") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise error(f"{path}: cannot write ({exc.strerror or exc})") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
