@@ -33,13 +33,19 @@ system_packages() {
         fi
     fi
     say "installing system packages: ${missing[*]}"
-    $sudo apt-get update -qq
+    # A package missing from this distribution (names differ between releases) must not stop
+    # the rest: the app says plainly at run time what it lacks (no sound, no MIDI ports).
+    $sudo apt-get update -qq || say "apt-get update failed"
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-        "${missing[@]}" >/dev/null
+        "${missing[@]}" >/dev/null && return 0
+    for pkg in "${missing[@]}"; do  # one by one, so one unknown name does not block the rest
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+            "$pkg" >/dev/null 2>&1 || say "could not install $pkg"
+    done
 }
 
 python_bin() {
-    for candidate in python3.12 python3.11 python3.13 python3.10 python3; do
+    for candidate in python3 python3.12 python3.11 python3.13 python3.10; do
         if command -v "$candidate" >/dev/null 2>&1 &&
             "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
             echo "$candidate"; return
