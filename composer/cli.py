@@ -39,8 +39,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="composer", description=__doc__.splitlines()[0].strip("`. "))
-    parser.description = "Continue music with an LSTM trained on classical pieces, offline."
+    parser = _Parser(prog="composer", description="Continue music with an LSTM trained on "
+                     "classical pieces, offline.")
     parser.add_argument("--version", action="version", version=f"composer {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

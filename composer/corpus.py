@@ -236,8 +236,9 @@ def _cache_store(path: Path, item: Converted) -> None:
     os.replace(tmp, path)
 
 
-def _convert_job(job: tuple[Source, TokenizerSettings]) -> Converted:
-    return convert_source(*job)
+def _convert_job(job: tuple[int, Source, TokenizerSettings]) -> tuple[int, Converted]:
+    index, source, settings = job
+    return index, convert_source(source, settings)
 
 
 def convert_all(
@@ -260,18 +261,20 @@ def convert_all(
         else:
             todo.append((index, cache_path))
     jobs = max(1, jobs or os.cpu_count() or 1)
-    work = [(sources[i], settings) for i, _ in todo]
+    cache_paths = dict(todo)
+    work = [(i, sources[i], settings) for i, _ in todo]
     if work:
         if jobs == 1 or len(work) == 1:
             iterator = map(_convert_job, work)
             pool = None
         else:
             pool = multiprocessing.get_context("spawn").Pool(jobs, maxtasksperchild=25)
-            iterator = pool.imap(_convert_job, work, chunksize=1)
+            # Unordered: one slow quartet does not hold back the progress of the others.
+            iterator = pool.imap_unordered(_convert_job, work, chunksize=1)
         try:
             wrapped = progress(iterator, total=len(work)) if progress else iterator
-            for (index, cache_path), item in zip(todo, wrapped):
-                _cache_store(cache_path, item)
+            for index, item in wrapped:
+                _cache_store(cache_paths[index], item)
                 results[index] = item
         finally:
             if pool is not None:
