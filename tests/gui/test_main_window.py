@@ -4,7 +4,6 @@ autosave, closing with unsaved work, settings. Real files, the real tiny model, 
 import time
 
 import pytest
-
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
