@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -39,7 +40,7 @@ class Key:
     def name(self) -> str:
         return f"{NAMES[self.tonic]} {self.mode}"
 
-    @property
+    @cached_property
     def scale(self) -> frozenset[int]:
         """Pitch classes a key-locked continuation may use."""
         steps = MAJOR_STEPS if self.mode == "major" else MINOR_STEPS
@@ -61,16 +62,20 @@ def estimate_key(notes: Iterable[Note]) -> Key:
     histogram = pitch_class_histogram(notes)
     if not histogram.any():
         raise ValueError("no notes to estimate a key from")
-    best = Key(0, "major", -2.0)
-    for mode, profile in (("major", MAJOR_PROFILE), ("minor", MINOR_PROFILE)):
-        for tonic in range(12):
-            r = _correlation(histogram, np.roll(profile, tonic))
-            if r > best.correlation + 1e-12:
-                best = Key(tonic, mode, r)
-    return best
+    centered = histogram - histogram.mean()
+    norm = float(np.sqrt((centered * centered).sum()))
+    correlations = _UNIT_PROFILES @ centered / norm if norm else np.zeros(24)
+    best = int(np.argmax(correlations))  # the first of equals, major before minor, C upward
+    return Key(best % 12, "major" if best < 12 else "minor", float(correlations[best]))
 
 
-def _correlation(a: np.ndarray, b: np.ndarray) -> float:
-    a, b = a - a.mean(), b - b.mean()
-    denominator = float(np.sqrt((a * a).sum() * (b * b).sum()))
-    return float((a * b).sum() / denominator) if denominator else 0.0
+def _unit_profiles() -> np.ndarray:
+    """The 24 rotated profiles, centred and scaled to unit length: computed once, because the
+    live answer estimates the key on its way to the first note."""
+    rows = [np.roll(profile, tonic) for profile in (MAJOR_PROFILE, MINOR_PROFILE)
+            for tonic in range(12)]
+    centered = np.array(rows) - np.mean(rows, axis=1, keepdims=True)
+    return centered / np.linalg.norm(centered, axis=1, keepdims=True)
+
+
+_UNIT_PROFILES = _unit_profiles()
