@@ -140,6 +140,37 @@ def _detach_portaudio() -> None:
                 os.environ[key] = value
 
 
+class PolledSynth:
+    """A virtual JACK MIDI input standing in for a hardware synth, read by polling.
+
+    Why not a callback: python-rtmidi runs input callbacks on JACK's process thread, which
+    then waits for the GIL; in a test process busy generating or painting, that wait can
+    outlast JACK's cycle and the server drops the events of the cycle (seen under load: the
+    note-ons of a chord lost, the note-offs kept). A real synth is another process, so here
+    rtmidi's own queue fills without Python and :meth:`messages` drains it.
+    """
+
+    def __init__(self, port_name: str, client_name: str) -> None:
+        import rtmidi
+
+        self._midi_in = rtmidi.MidiIn(rtmidi.API_UNIX_JACK, name=client_name)
+        self._midi_in.ignore_types(sysex=True, timing=True, active_sense=True)
+        self._midi_in.open_virtual_port(port_name)
+        self._seen: list = []
+
+    def messages(self) -> list:
+        """Every message received so far (``mido.Message``), oldest first."""
+        import mido
+
+        while (item := self._midi_in.get_message()) is not None:
+            self._seen.append(mido.Message.from_bytes(item[0]))
+        return list(self._seen)
+
+    def close(self) -> None:
+        self._midi_in.close_port()
+        self._midi_in.delete()
+
+
 # ----- a keyboard player in a second process -------------------------------------------------
 KEYBOARD_HELP = """Commands, one per line on stdin (answers on stdout):
   play FILE BPM BEATS   play the first BEATS beats of FILE at BPM -> "played T" (last message)

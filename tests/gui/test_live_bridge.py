@@ -9,16 +9,15 @@ import pytest
 
 from composer import ports
 from gui.document import ANSWER, PHRASE
-from tests.jack_server import jack  # noqa: F401  (fixture)
+from tests.jack_server import PolledSynth, jack  # noqa: F401  (fixture)
 
 
 @pytest.fixture
 def midi_rig(jack, monkeypatch):  # noqa: F811
     monkeypatch.setenv("COMPOSER_MIDI_API", "jack")
-    received = []
     keyboard = ports.open_virtual_output("Test keyboard", client_name="keyboard")
-    synth = ports.open_virtual_input("Test synth", client_name="synth", callback=received.append)
-    yield keyboard, received
+    synth = PolledSynth("Test synth", client_name="synth")
+    yield keyboard, synth
     keyboard.close()
     synth.close()
 
@@ -29,7 +28,7 @@ def choose(combo, text):
 
 
 def test_live_phrase_and_answer_appear_in_the_roll(window, midi_rig, tiny_bundle, qtbot):
-    keyboard, received = midi_rig
+    keyboard, synth = midi_rig
     window.controls.choose_model(str(tiny_bundle))
     window.controls.fixed_seed.setChecked(True)
     window.live_action.trigger()  # Ctrl+L
@@ -52,7 +51,7 @@ def test_live_phrase_and_answer_appear_in_the_roll(window, midi_rig, tiny_bundle
     qtbot.waitUntil(lambda: sorted(n.pitch for n in window.roll.overlay(PHRASE)) == phrase,
                     timeout=10000)
     qtbot.waitUntil(lambda: bool(window.roll.overlay(ANSWER)), timeout=15000)
-    qtbot.waitUntil(lambda: any(m.type == "note_on" for m in received), timeout=15000)
+    qtbot.waitUntil(lambda: any(m.type == "note_on" for m in synth.messages()), timeout=15000)
     panel.stop()
     qtbot.waitUntil(lambda: not panel.is_running(), timeout=10000)
     window.live_action.trigger()  # Live off closes the dock ...

@@ -3,7 +3,6 @@ autosave, closing with unsaved work, settings. Real files, the real tiny model, 
 
 import time
 
-import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -43,11 +42,6 @@ def test_bad_file_shows_the_reason_and_keeps_the_piece(window, seed_file, tmp_pa
     assert window.isVisible()
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "open defect (issue 5 left open): after test_open_shows_the_file has run in the same "
-    "process, the 10 ms UI timer fires only 1-2 times during a 0.9 s generation; alone, and "
-    "after other tests, it passes. Cause not found yet: a busy UI thread (repaint loop of the "
-    "earlier window?) or timer starvation by posted events."))
 def test_generate_keeps_the_window_responsive_then_keep_and_export(
         window, seed_file, tiny_bundle, qtbot, tmp_path):
     window.open_file(seed_file)

@@ -7,7 +7,6 @@ path every machine without one takes.
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 import pytest
@@ -19,6 +18,7 @@ from composer.playback import BUILTIN_SYNTH, audio_available, rescan_audio_devic
 from gui.player import QtPlayer
 from tests import jack_server
 from tests.conftest import music21_test_midis
+from tests.jack_server import PolledSynth
 
 jack = jack_server.jack  # the fixture: a JACK dummy server for this module
 NO_SERVER = {"JACK_DEFAULT_SERVER": "composer-nobody-runs-this", "JACK_NO_START_SERVER": "1"}
@@ -62,9 +62,7 @@ def test_outputs_without_a_midi_system(qtbot, monkeypatch):
 
 @pytest.mark.jack
 def test_plays_to_a_jack_port_with_moving_position(qtbot, jack, player):
-    received = []
-    port = ports.open_virtual_input("roll", api="jack", client_name="qtroll",
-                                    callback=received.append)
+    synth = PolledSynth("roll", client_name="qtroll")
     try:
         assert player.outputs() == [BUILTIN_SYNTH, "qtroll:roll"]
         piece = short_piece()
@@ -73,13 +71,15 @@ def test_plays_to_a_jack_port_with_moving_position(qtbot, jack, player):
         with qtbot.waitSignal(player.finished, timeout=5000):
             assert player.play(piece, "qtroll:roll")
             assert player.is_playing()
-        time.sleep(0.05)
+        assert len(positions) >= 8 and positions == sorted(positions)
+        assert positions[-1] == pytest.approx(piece.end_beat)
+        qtbot.waitUntil(lambda: len(note_ons(synth)) == len(piece.notes), timeout=5000)
     finally:
-        port.close()
-    assert len(positions) >= 8 and positions == sorted(positions)
-    assert positions[-1] == pytest.approx(piece.end_beat)
-    ons = [m for m in received if m.type == "note_on" and m.velocity > 0]
-    assert len(ons) == len(piece.notes)
+        synth.close()
+
+
+def note_ons(synth: PolledSynth) -> list:
+    return [m for m in synth.messages() if m.type == "note_on" and m.velocity > 0]
 
 
 @pytest.mark.jack
