@@ -197,6 +197,16 @@ class Document(QObject):
         )
         self.edit(text, remove=list(self._notes), add=keep, pedals=pedals, template=frame)
 
+    def set_tempo(self, bpm: float, text: str = "Change tempo") -> None:
+        """Make the piece open at ``bpm``; later tempo changes keep their ratio to the first,
+        so a written ritardando or a faster middle section survives the change."""
+        tempos = self.template.tempos or (TempoChange(0.0, bpm),)
+        ratio = bpm / tempos[0].bpm
+        if abs(ratio - 1.0) < 1e-9:
+            return
+        scaled = tuple(replace(t, bpm=t.bpm * ratio) for t in tempos)
+        self.edit(text, template=replace(self.template, tempos=scaled))
+
     # ----- internals -------------------------------------------------------------------
     def _new_id(self) -> int:
         self._next_id += 1

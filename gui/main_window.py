@@ -39,13 +39,15 @@ from gui.bundles import BundleCache
 from gui.controls import GenerationControls
 from gui.document import ACCEPTED, SEED, TAKE, Document, RollNote
 from gui.live_bridge import LiveBridge
-from gui.piano_roll import ORIGIN_COLORS, ORIGIN_LABELS, PianoRollView
+from gui.piano_roll import ORIGIN_COLORS, ORIGIN_LABELS
 from gui.playback_bridge import PlaybackBridge
 from gui.recorder import MidiRecorder, input_names
+from gui.roll_view import PianoRollView
 from gui.takes import TakesPanel
 from gui.workers import Job, run_in_background
 
 APP_NAME = "composer"
+MIN_BPM, MAX_BPM = 20, 300  # the tempo box; MIDI files hold far more, players rarely need it
 MIDI_SUFFIXES = (".mid", ".midi", ".kar", ".rmi", ".smf")
 MIDI_FILTER = "MIDI files (*.mid *.midi *.kar *.rmi *.smf)"
 MAX_RECENT = 10
@@ -307,6 +309,14 @@ class MainWindow(QMainWindow):
         self.output_combo.setToolTip("Where playback goes: the built-in synth or a MIDI port")
         self.output_combo.setMinimumContentsLength(12)
         bar.addWidget(self.output_combo)
+        self.tempo_spin = QSpinBox()
+        self.tempo_spin.setRange(MIN_BPM, MAX_BPM)
+        self.tempo_spin.setPrefix("♩ = ")
+        self.tempo_spin.setSuffix(" bpm")
+        self.tempo_spin.setKeyboardTracking(False)  # one edit when typing is done, not per key
+        self.tempo_spin.setToolTip("Tempo of the piece (later tempo changes follow in "
+                                   "proportion); playback and export use it")
+        bar.addWidget(self.tempo_spin)
         bar.addSeparator()
         bar.addAction(self.record_action)
         self.input_combo = QComboBox()
@@ -334,6 +344,7 @@ class MainWindow(QMainWindow):
         self.doc.changed.connect(self._document_changed)
         self.doc.undo_stack.indexChanged.connect(self._history_changed)
         self.roll.hovered.connect(self.hover_label.setText)
+        self.tempo_spin.valueChanged.connect(lambda bpm: self.doc.set_tempo(float(bpm)))
         self.snap_combo.currentIndexChanged.connect(
             lambda _i: self.roll.set_snap(float(self.snap_combo.currentData())))
         self.controls.generateRequested.connect(self.generate)
@@ -392,6 +403,9 @@ class MainWindow(QMainWindow):
         if kept:
             text += f" ({kept} generated)"
         self.info_label.setText(text)
+        self.tempo_spin.blockSignals(True)  # showing the tempo is not an edit
+        self.tempo_spin.setValue(round(piece.bpm))
+        self.tempo_spin.blockSignals(False)
 
     def _history_changed(self, _index: int = 0) -> None:
         """After every edit, undo or redo (the stack's index is final only now)."""

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPen, QWheelEvent
-from PySide6.QtWidgets import QAbstractScrollArea, QGridLayout, QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
 from composer.notes import Note
 from gui import grid
@@ -739,23 +739,3 @@ class Ruler(QWidget):
             painter.setPen(QPen(PLAYHEAD, 2))
             painter.drawLine(QPointF(x, 0), QPointF(x, self.height()))
         painter.end()
-
-
-class PianoRollView(QWidget):
-    """Ruler + keyboard + roll, laid out and scrolled together."""
-
-    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.roll = PianoRoll(document, self)
-        self.keyboard = KeyboardStrip(self.roll, self)
-        self.ruler = Ruler(self.roll, self)
-        corner = QWidget(self)
-        corner.setFixedSize(KeyboardStrip.WIDTH, Ruler.HEIGHT)
-        corner.setStyleSheet("background: #2a2e37;")
-        layout = QGridLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(corner, 0, 0)
-        layout.addWidget(self.ruler, 0, 1)
-        layout.addWidget(self.keyboard, 1, 0)
-        layout.addWidget(self.roll, 1, 1)

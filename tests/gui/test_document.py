@@ -51,3 +51,16 @@ def test_load_with_origins_and_restored_flag(qapp):
     assert sorted(rn.origin for rn in doc.notes.values()) == [ACCEPTED, SEED]
     assert doc.is_modified()
     assert RollNote(Note(1, 2, 62), ACCEPTED) in doc.notes.values()
+
+
+def test_set_tempo_scales_the_tempo_map_and_undoes(qapp):
+    doc = Document()
+    ritardando = (TempoChange(0.0, 100.0), TempoChange(8.0, 80.0))
+    doc.load(Piece(notes=(Note(0, 1, 60),), tempos=ritardando))
+    doc.set_tempo(150.0)
+    assert doc.to_piece().tempos == (TempoChange(0.0, 150.0), TempoChange(8.0, 120.0))
+    assert doc.undo_stack.undoText() == "Change tempo"
+    doc.set_tempo(150.0)  # no change, no step
+    assert doc.undo_stack.count() == 1
+    doc.undo_stack.undo()
+    assert doc.to_piece().tempos == ritardando and not doc.is_modified()

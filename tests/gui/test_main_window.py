@@ -234,3 +234,16 @@ def test_the_built_in_synth_plays_or_says_there_is_no_sound_card(window, seed_fi
                         timeout=5000)
         assert window.last_error is None  # a status message, not an error box
         assert window.roll.playhead is None
+
+
+def test_tempo_box_shows_and_changes_the_tempo(window, seed_file, tmp_path):
+    window.open_file(seed_file)
+    assert window.tempo_spin.value() == 120 and window.doc.undo_stack.count() == 0
+    window.tempo_spin.setValue(90)  # what typing 90 + Enter does
+    assert window.info_label.text().startswith("4/4 · 90 bpm")
+    out = tmp_path / "slower.mid"
+    assert window.export_midi(out)
+    assert round(read_midi(out).bpm, 3) == 90  # MIDI stores microseconds per beat
+    window.undo_action.trigger()
+    assert window.tempo_spin.value() == 120 and window.doc.to_piece().bpm == 120
+    assert window.doc.undo_stack.count() == 1  # showing the old tempo made no new edit
