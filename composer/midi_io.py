@@ -23,8 +23,8 @@ import io
 import math
 import os
 import struct
-from collections import deque
-from collections.abc import Iterable
+from collections import Counter, deque
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,11 +53,27 @@ WRITE_TICKS_PER_BEAT = 480
 # Data bytes of each channel message (by the high nibble of the status byte).
 _DATA_BYTES = {0x80: 2, 0x90: 2, 0xA0: 2, 0xB0: 2, 0xC0: 1, 0xD0: 1, 0xE0: 2}
 _META_TEXT, _META_END, _META_TEMPO, _META_TIME_SIGNATURE = 0x01, 0x2F, 0x51, 0x58
+_META_TRACK_NAME = 0x03
+# The track that holds the notes a composer session generated and kept, so that opening the
+# file again shows them as generated. Other programs see a second piano track.
+GENERATED_TRACK_NAME = "composer: generated"
 
 
 def read_midi(path: str | os.PathLike) -> Piece:
     """Read a type 0 or type 1 MIDI file (or an RMID-wrapped one) into a :class:`Piece`."""
     path = Path(path)
+    return parse_midi_bytes(_file_bytes(path), name=str(path))
+
+
+def read_midi_with_generated(path: str | os.PathLike) -> tuple[Piece, tuple[bool, ...]]:
+    """:func:`read_midi`, plus for each of ``piece.notes`` whether it was saved as generated
+    (it sits in the track named :data:`GENERATED_TRACK_NAME`; see :func:`write_midi`)."""
+    path = Path(path)
+    reader, piece = _parse(_file_bytes(path), str(path))
+    return piece, reader.generated_flags(piece)
+
+
+def _file_bytes(path: Path) -> bytes:
     try:
         size = path.stat().st_size
         if path.is_dir():
@@ -74,11 +90,16 @@ def read_midi(path: str | os.PathLike) -> Piece:
         raise MidiFileError(f"{path}: is a folder, not a MIDI file") from None
     except OSError as exc:
         raise MidiFileError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    return parse_midi_bytes(data, name=str(path))
+    return data
 
 
 def parse_midi_bytes(data: bytes, *, name: str = "<bytes>") -> Piece:
     """Parse MIDI file bytes; ``name`` is used in error messages. Raises only MidiFileError."""
+    return _parse(data, name)[1]
+
+
+def _parse(data: bytes, name: str) -> tuple[_Reader, Piece]:
+    """The reader after all tracks, and the piece it read."""
     try:
         data = bytes(data)
         if len(data) > MAX_FILE_BYTES:
@@ -88,7 +109,7 @@ def parse_midi_bytes(data: bytes, *, name: str = "<bytes>") -> Piece:
         reader = _Reader(data, division, name)
         for number, (start, end) in enumerate(tracks):
             reader.read_track(number, start, end)
-        return reader.piece()
+        return reader, reader.piece()
     except MidiFileError:
         raise
     except (IndexError, ValueError, KeyError, OverflowError, struct.error) as exc:
@@ -204,6 +225,8 @@ class _Reader:
     texts: list[str] = field(default_factory=list)
     programs: dict[int, tuple[int, int, int]] = field(default_factory=dict)  # ch -> t, tr, prog
     first_note: tuple[int, int, int] | None = None  # (tick, track, channel) of the first note
+    generated_tracks: set[int] = field(default_factory=set)  # named GENERATED_TRACK_NAME
+    generated: list[tuple[int, int, int, int]] = field(default_factory=list)  # their notes
 
     def fail(self, reason: str) -> MidiFileError:
         return MidiFileError(f"{self.name}: {reason}")
@@ -215,6 +238,7 @@ class _Reader:
         open_notes: dict[tuple[int, int], deque[tuple[int, int]]] = {}
         pedal_down: dict[int, int] = {}
         notes, drums = self.notes, self.drums
+        notes_before = len(notes)
         tick = 0
         status = 0
         budget = MAX_EVENTS - self.events
@@ -315,6 +339,8 @@ class _Reader:
         self.events += count
         self.note_ons = MAX_NOTES - ons_left
         self.last_tick = max(self.last_tick, tick)
+        if number in self.generated_tracks:
+            self.generated += notes[notes_before:]
         for (channel, pitch), queue in open_notes.items():
             self.unclosed += [(start, pitch, velocity, channel) for start, velocity in queue]
         self.pedal_spans += [(start, -1) for start in pedal_down.values()]  # closed at the end
@@ -345,6 +371,8 @@ class _Reader:
                 self.signatures.append((tick, track, numerator, 1 << power))
                 if len(self.signatures) > MAX_TEMPO_EVENTS:
                     raise self.fail(f"too many time signatures (over {MAX_TEMPO_EVENTS})")
+        elif meta == _META_TRACK_NAME and body.strip() == GENERATED_TRACK_NAME.encode():
+            self.generated_tracks.add(track)
         elif meta == _META_TEXT and len(self.texts) < MAX_TEXTS:
             text = body.decode("latin-1").strip()
             if text:
@@ -388,6 +416,23 @@ class _Reader:
         return piece
 
 
+    def generated_flags(self, piece: Piece) -> tuple[bool, ...]:
+        """For each of ``piece.notes`` (this reader's), whether it came from a generated track.
+
+        Matched by value, as a multiset: two identical notes, one of each kind, are told
+        apart only by count, which is all that can be known of identical notes.
+        """
+        if not self.generated:
+            return (False,) * len(piece.notes)
+        division = self.division
+        left = Counter(Note(s / division, e / division, p, v) for s, e, p, v in self.generated)
+        flags = []
+        for note in piece.notes:
+            flags.append(left[note] > 0)
+            left[note] -= 1
+        return tuple(flags)
+
+
 def _merge_spans(spans: Iterable[tuple[int, int]], division: int) -> list[PedalSpan]:
     merged: list[list[int]] = []
     for start, end in sorted(spans):
@@ -429,18 +474,22 @@ def write_midi(
     piece: Piece,
     *,
     texts: Iterable[str] = (),
+    generated: Collection[Note] = (),
     ticks_per_beat: int = WRITE_TICKS_PER_BEAT,
 ) -> Path:
     """Write ``piece`` as a type 1 MIDI file, atomically; ``texts`` become text meta events.
 
     Track 0 holds the tempo map, the time signatures and the texts; track 1 the notes and the
-    sustain pedal on channel 1 with the piece's program; drum notes, if any, go to track 2 on
+    sustain pedal on channel 1 with the piece's program. Those of ``piece.notes`` that are
+    also in ``generated`` go instead to a track named :data:`GENERATED_TRACK_NAME` (same
+    channel and program, so it sounds the same). Drum notes, if any, go to the last track on
     the drum channel.
     """
     path = Path(path)
     buffer = io.BytesIO()
     try:
-        build_midi(piece, texts=texts, ticks_per_beat=ticks_per_beat).save(file=buffer)
+        build_midi(piece, texts=texts, generated=generated,
+                   ticks_per_beat=ticks_per_beat).save(file=buffer)
     except (ValueError, TypeError, OverflowError) as exc:
         raise MidiFileError(f"{path}: cannot write this piece ({_reason(exc)})") from None
     write_atomic(path, buffer.getvalue())
@@ -454,7 +503,11 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> None:
 
 
 def build_midi(
-    piece: Piece, *, texts: Iterable[str] = (), ticks_per_beat: int = WRITE_TICKS_PER_BEAT
+    piece: Piece,
+    *,
+    texts: Iterable[str] = (),
+    generated: Collection[Note] = (),
+    ticks_per_beat: int = WRITE_TICKS_PER_BEAT,
 ):
     """The ``mido.MidiFile`` that :func:`write_midi` saves (values clamped to what MIDI holds).
 
@@ -483,15 +536,24 @@ def build_midi(
         text = str(text).encode("latin-1", "replace").decode("latin-1")
         conductor.append((0, 2, mido.MetaMessage("text", text=text, time=0)))
 
-    events: list[tuple[int, int, object]] = [
-        (0, 0, mido.Message("program_change", channel=0, program=int(piece.program) & 0x7F))
+    program = mido.Message("program_change", channel=0, program=int(piece.program) & 0x7F)
+    events: list[tuple[int, int, object]] = [(0, 0, program)]
+    marked = Counter(generated)
+    generated_events: list[tuple[int, int, object]] = [
+        (0, -1, mido.MetaMessage("track_name", name=GENERATED_TRACK_NAME, time=0)),
+        (0, 0, program),
     ]
     for note in piece.notes:
         pitch = min(max(int(note.pitch), 0), 127)
         velocity = min(max(int(note.velocity), 1), 127)
         start, end = tick(note.start), max(tick(note.end), tick(note.start) + 1)
-        events.append((start, 3, mido.Message("note_on", channel=0, note=pitch, velocity=velocity)))
-        events.append((end, 1, mido.Message("note_off", channel=0, note=pitch, velocity=0)))
+        track = events
+        if marked[note] > 0:
+            marked[note] -= 1
+            track = generated_events
+        track.append((start, 3, mido.Message("note_on", channel=0, note=pitch,
+                                             velocity=velocity)))
+        track.append((end, 1, mido.Message("note_off", channel=0, note=pitch, velocity=0)))
     for span in piece.pedals:
         events.append((tick(span.start), 2, mido.Message(
             "control_change", channel=0, control=PEDAL_CC, value=127)))
@@ -509,6 +571,8 @@ def build_midi(
     midi = mido.MidiFile(type=1, ticks_per_beat=ticks_per_beat)
     midi.tracks.append(_track(conductor))
     midi.tracks.append(_track(events))
+    if len(generated_events) > 2:
+        midi.tracks.append(_track(generated_events))
     if drum_events:
         midi.tracks.append(_track(drum_events))
     return midi

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from composer.errors import ComposerError, MidiFileError, PortError
-from composer.midi_io import read_midi, require_notes, write_midi
+from composer.midi_io import read_midi_with_generated, require_notes, write_midi
 from composer.notes import Note
 from gui import grid, icons
 from gui.autosave import Autosave
@@ -457,13 +457,13 @@ class MainWindow(QMainWindow):
             return False
         path = Path(path)
         try:
-            piece = read_midi(path)
+            piece, generated = read_midi_with_generated(path)
         except ComposerError as exc:
             self.show_error(str(exc), "Cannot open the file")
             return False
         self.discard_takes()
         self.playback.stop()
-        self.doc.load(piece, path)
+        self.doc.load(piece, path, [ACCEPTED if g else SEED for g in generated])
         self.autosave.clear()
         self.roll.set_cursor_beat(0.0)
         self._add_recent(path)
@@ -498,7 +498,7 @@ class MainWindow(QMainWindow):
 
     def _write(self, path: Path) -> bool:
         try:
-            write_midi(path, self.doc.to_piece())
+            self._write_piece(path)
         except ComposerError as exc:
             self.show_error(str(exc), "Cannot save")
             return False
@@ -507,6 +507,11 @@ class MainWindow(QMainWindow):
         self._add_recent(path)
         self.status(f"Saved {path}")
         return True
+
+    def _write_piece(self, path: Path) -> None:
+        """The kept takes go to their own track, so opening the file shows them as generated."""
+        write_midi(path, self.doc.to_piece(),
+                   generated=[rn.note for rn in self.doc.notes.values() if rn.origin == ACCEPTED])
 
     def export_dialog(self) -> None:
         source = self.doc.saved_path or self.doc.path
@@ -526,7 +531,7 @@ class MainWindow(QMainWindow):
         """Write the piece (seed and kept takes) to a MIDI file; the document stays as it is."""
         path = Path(path)
         try:
-            write_midi(path, self.doc.to_piece())
+            self._write_piece(path)
         except ComposerError as exc:
             self.show_error(str(exc), "Cannot export")
             return False

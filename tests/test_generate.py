@@ -28,7 +28,7 @@ from composer.generate import (
     stream_answer,
 )
 from composer.keys import estimate_key
-from composer.midi_io import read_midi, write_midi
+from composer.midi_io import read_midi, read_midi_with_generated, write_midi
 from composer.notes import Note, Piece, TempoChange, TimeSignature
 from tests.conftest import music21_test_midis
 
@@ -276,6 +276,8 @@ def test_cli_writes_takes_with_provenance_tempo_meter_and_program(tiny_bundle, s
         new = [n for n in written.notes if n not in seed.notes]
         assert seed.notes == tuple(n for n in written.notes if n.start < seed.end_beat)
         assert new and min(n.start for n in new) >= seed.end_beat
+        _, generated = read_midi_with_generated(tmp_path / f"answer-{index}.mid")
+        assert [n for n, g in zip(written.notes, generated) if g] == new  # marked for the app
         first_takes.append(new)
     assert first_takes[0] != first_takes[1]
 

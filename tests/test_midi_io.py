@@ -219,6 +219,23 @@ def test_write_then_read_keeps_everything(tmp_path):
     assert mido.MidiFile(path).type == 1  # and mido reads it too
 
 
+def test_generated_notes_are_marked_by_their_own_track(tmp_path):
+    # One generated note is identical to a seed note: only the count tells them apart.
+    twin = WRITTEN.notes[0]
+    piece = WRITTEN.with_notes(WRITTEN.notes + (twin, Note(8.0, 9.0, 72, 70)))
+    generated = [twin, Note(8.0, 9.0, 72, 70)]
+    path = write_midi(tmp_path / "kept.mid", piece, generated=generated)
+    again, flags = midi_io.read_midi_with_generated(path)
+    assert again.notes == piece.notes and again.drum_notes == piece.drum_notes
+    assert sorted(n for n, g in zip(again.notes, flags) if g) == sorted(generated)
+    names = [t.name for t in mido.MidiFile(path).tracks]
+    assert names[2] == midi_io.GENERATED_TRACK_NAME and len(names) == 4  # + drums
+    # A file from anywhere else: nothing is marked; the plain reader sees the same piece.
+    plain = write_midi(tmp_path / "plain.mid", piece)
+    assert midi_io.read_midi_with_generated(plain)[1] == (False,) * len(piece.notes)
+    assert read_midi(path) == again
+
+
 @pytest.mark.parametrize("path", REAL_FILES, ids=_ids(REAL_FILES))
 def test_real_file_survives_write_and_read(tmp_path, path):
     piece = read_midi(path)

@@ -114,7 +114,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             piece = merge(seed, take)
             seed_count = len(seed.notes)
-        write_midi(out, piece, texts=texts)
+        write_midi(out, piece, texts=texts,
+                   generated=piece.notes if args.continuation_only else take.notes)
         length = (f"{settings.bars:g} bars" if settings.bars is not None
                   else f"{settings.seconds:g} s")
         print(f"wrote {out}: {len(piece.notes)} notes ({seed_count} seed + {len(take.notes)} new,"

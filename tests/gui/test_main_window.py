@@ -247,3 +247,16 @@ def test_tempo_box_shows_and_changes_the_tempo(window, seed_file, tmp_path):
     window.undo_action.trigger()
     assert window.tempo_spin.value() == 120 and window.doc.to_piece().bpm == 120
     assert window.doc.undo_stack.count() == 1  # showing the old tempo made no new edit
+
+
+def test_kept_notes_stay_generated_after_save_and_open(window, seed_file, tmp_path):
+    window.open_file(seed_file)
+    kept = [Note(8.0, 9.0, 62, 90), Note(9.0, 10.0, 64, 90)]
+    window.doc.add_notes(kept, ACCEPTED, "Keep take 1")
+    path = tmp_path / "piece.mid"
+    assert window.save_as(path)
+    assert window.open_file(path)
+    by_origin = {o: sorted(rn.note for rn in window.doc.notes.values() if rn.origin == o)
+                 for o in (SEED, ACCEPTED)}
+    assert by_origin == {SEED: sorted(SEED_NOTES), ACCEPTED: kept}
+    assert window.info_label.text().endswith("9 notes (2 generated)")
