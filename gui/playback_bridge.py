@@ -159,6 +159,7 @@ class PlaybackBridge(QObject):
     def _error(self, message: str) -> None:
         self._finished()
         self.window.show_error(message, "Playback")
+        self.fill_outputs()  # a port that has gone leaves the list
 
     def _audio_unavailable(self, reason: str) -> None:
         self.window.status(f"No sound card: {reason}. MIDI outputs and export still work.",

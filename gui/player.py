@@ -10,16 +10,23 @@ ports. Without a sound card, playing to the built-in synth emits ``audioUnavaila
 with the reason, then ``finished`` (each time), and MIDI ports and export keep working. The
 open output is kept between plays (opening a sound card or a port costs tens of ms) and
 closed when another output is chosen or on :meth:`close`.
+
+A MIDI port can vanish under us (a USB synth unplugged, a soft synth quit), and sending to it
+then fails silently on ALSA and JACK alike, so while a port plays it is looked for in the port
+list every :data:`PORT_CHECK_MS`; gone, playing stops with ``errorOccurred`` and the reason. A
+kept port that has gone since the last play is opened afresh, which names the problem.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
-from composer.errors import AudioError
+from composer.errors import AudioError, PortError
 from composer.notes import Piece
 from composer.playback import BUILTIN_SYNTH, Player, open_output
 from composer.ports import PortWatcher
+
+PORT_CHECK_MS = 1000  # a look-up of the port names costs ~50 µs (composer.ports.PortWatcher)
 
 
 class QtPlayer(QObject):
@@ -47,6 +54,9 @@ class QtPlayer(QObject):
         self._watcher = PortWatcher(api)
         self.outputs()  # makes the client now (no MIDI system: tried again later)
         queued = Qt.ConnectionType.QueuedConnection  # always delivered later, on our thread
+        self._port_check = QTimer(self)
+        self._port_check.setInterval(PORT_CHECK_MS)
+        self._port_check.timeout.connect(self._check_port)
         self._position.connect(self._on_position, queued)
         self._finished.connect(self._on_finished, queued)
         self._error.connect(self._on_error, queued)
@@ -85,11 +95,14 @@ class QtPlayer(QObject):
             on_error=lambda message: self._error.emit(number, message),
         )
         self._player.play(piece, start_beat)
+        if self._output_name != BUILTIN_SYNTH:
+            self._port_check.start()
         return True
 
     def stop(self) -> None:
         """Stop playing and silence what was started; no ``finished`` for it."""
         self._number += 1  # anything still on its way from the old piece is ignored
+        self._port_check.stop()
         if self._player is not None:
             self._player.stop()
             self._player = None
@@ -106,7 +119,9 @@ class QtPlayer(QObject):
     # --- outputs ------------------------------------------------------------------------
     def _open(self, name: str):
         if self._output is not None and self._output_name == name:
-            return self._output
+            if name == BUILTIN_SYNTH or self._port_listed(name):
+                return self._output
+            self._close_output()  # gone since the last play: opening again says so
         self._close_output()
         self._output = open_output(name, api=self.api, synth=self.synth)
         self._output_name = name
@@ -120,6 +135,25 @@ class QtPlayer(QObject):
             except Exception:  # noqa: BLE001 - a vanished device must not break closing
                 pass
 
+    def _port_listed(self, name: str) -> bool:
+        try:
+            return name in self._watcher.ports().outputs
+        except PortError:  # the MIDI system itself is gone
+            return False
+
+    @Slot()
+    def _check_port(self) -> None:
+        name = self._output_name
+        if not self.is_playing() or name is None or name == BUILTIN_SYNTH:
+            self._port_check.stop()
+            return
+        if self._port_listed(name):
+            return
+        self.stop()
+        self._close_output()
+        self.errorOccurred.emit(f"MIDI port {name!r} has gone (unplugged, or the program "
+                                "that made it quit); playback stopped")
+
     # --- relays (UI thread) ---------------------------------------------------------------
     @Slot(int, float)
     def _on_position(self, number: int, beat: float) -> None:
@@ -129,12 +163,14 @@ class QtPlayer(QObject):
     @Slot(int)
     def _on_finished(self, number: int) -> None:
         if number == self._number:
+            self._port_check.stop()
             self._player = None
             self.finished.emit()
 
     @Slot(int, str)
     def _on_error(self, number: int, message: str) -> None:
         if number == self._number:
+            self._port_check.stop()
             self._player = None
             self._close_output()  # a port that failed is opened afresh next time
             self.errorOccurred.emit(message)

@@ -51,3 +51,23 @@ def test_space_stops_what_plays(window, seed_file, synth_port, qtbot):
     qtbot.waitUntil(lambda: window.roll.playhead is not None, timeout=5000)
     QTest.keyClick(window.roll, Qt.Key.Key_Space)
     assert not window.playback.is_playing() and window.roll.playhead is None
+
+
+def test_a_vanished_port_is_a_dialog_and_leaves_the_list(window, seed_file, jack, qtbot,  # noqa: F811
+                                                         monkeypatch):
+    monkeypatch.setenv("COMPOSER_MIDI_API", "jack")
+    synth = PolledSynth("Pulled synth", client_name="pulled")
+    window.open_file(seed_file)
+    player = window.playback.player()
+    player._port_check.setInterval(100)
+    window.output_combo.setCurrentIndex(window.output_combo.findText("pulled:Pulled synth"))
+    window.roll.set_cursor_beat(0.0)
+    assert window.playback.play_all()
+    qtbot.waitUntil(lambda: bool(started_pitches(synth)), timeout=5000)
+    with qtbot.waitSignal(window.errorShown, timeout=5000) as shown:
+        synth.close()
+    assert "'pulled:Pulled synth' has gone" in shown.args[0]
+    assert window._error_box is not None and window._error_box.isVisible()
+    assert not window.playback.is_playing() and window.roll.playhead is None
+    assert window.output_combo.currentText() == "Built-in synth"
+    assert window.output_combo.findText("pulled:Pulled synth") < 0

@@ -12,6 +12,7 @@ from dataclasses import replace
 import pytest
 
 from composer import ports
+from composer.errors import PortError
 from composer.midi_io import read_midi
 from composer.notes import TempoChange
 from composer.playback import BUILTIN_SYNTH, audio_available, rescan_audio_devices
@@ -80,6 +81,28 @@ def test_plays_to_a_jack_port_with_moving_position(qtbot, jack, player):
 
 def note_ons(synth: PolledSynth) -> list:
     return [m for m in synth.messages() if m.type == "note_on" and m.velocity > 0]
+
+
+@pytest.mark.jack
+def test_a_port_that_vanishes_while_playing_stops_it_with_the_reason(qtbot, jack, player):
+    synth = PolledSynth("unplugged", client_name="usbsynth")
+    player._port_check.setInterval(100)  # look often: the test need not wait a second
+    finished = []
+    player.finished.connect(lambda: finished.append(True))
+    assert player.play(short_piece(10.0), "usbsynth:unplugged")
+    qtbot.waitUntil(lambda: bool(note_ons(synth)), timeout=5000)
+    with qtbot.waitSignal(player.errorOccurred, timeout=5000) as error:
+        synth.close()  # the synth is unplugged
+    assert "'usbsynth:unplugged' has gone" in error.args[0]
+    assert not player.is_playing() and not finished
+    with pytest.raises(PortError, match="no MIDI output port named 'usbsynth:unplugged'"):
+        player.play(short_piece(), "usbsynth:unplugged")  # asked again: says why not
+    back = PolledSynth("unplugged", client_name="usbsynth")  # plugged in again: plays
+    try:
+        with qtbot.waitSignal(player.finished, timeout=5000):
+            assert player.play(short_piece(), "usbsynth:unplugged")
+    finally:
+        back.close()
 
 
 @pytest.mark.jack
