@@ -132,10 +132,13 @@ def run_phrases(answerer, keyboard, arrivals: list[float], phrases: int, specula
     try:
         for index in range(phrases):
             path = files[index % len(files)]
-            count = len(arrivals)
             keyboard.stdin.write(f"play {path} {TEMPO} {PHRASE_BEATS}\n")
             keyboard.stdin.flush()
             keyboard.stdout.readline()
+            # Counted from the phrase's last note: notes of the previous answer still on their
+            # way while this phrase began (it stops that answer) are not this one's answer.
+            # Counting them made the next phrase start early and merge with this one.
+            count = len(arrivals)
             deadline = time.monotonic() + 5.0
             while len(arrivals) == count and time.monotonic() < deadline:
                 time.sleep(0.002)
