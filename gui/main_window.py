@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from composer.errors import ComposerError, MidiFileError, PortError
 from composer.midi_io import read_midi_with_generated, require_notes, write_midi
 from composer.notes import Note
-from gui import grid, icons
+from gui import clipboard, grid, icons
 from gui.autosave import Autosave
 from gui.bundles import BundleCache
 from gui.controls import GenerationControls
@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
         self.bundles = BundleCache()
         self.autosave = Autosave(Path(data_dir) if data_dir else app_data_dir())
         self.takes: list = []
+        self.clip: clipboard.Clip | None = None  # notes copied in this window
         self.generation: Job | None = None
         self.last_error: str | None = None
         self._error_box: QMessageBox | None = None
@@ -156,6 +157,14 @@ class MainWindow(QMainWindow):
         self.addAction(action)  # shortcuts work even when the toolbar is hidden
         return action
 
+    def _roll_action(self, action: QAction) -> QAction:
+        """Its shortcut works only in the roll, so Ctrl+C, Ctrl+A... keep their meaning in
+        the text and number boxes of the window."""
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.removeAction(action)
+        self.roll.addAction(action)
+        return action
+
     def _make_actions(self) -> None:
         s = lambda name: icons.standard(self, name)  # noqa: E731
         K = QKeySequence.StandardKey
@@ -179,17 +188,22 @@ class MainWindow(QMainWindow):
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.redo_action.setIcon(s("SP_ArrowForward"))
         self.addActions([self.undo_action, self.redo_action])
-        self.delete_action = self._action("&Delete notes", self.roll.delete_selection,
-                                          [QKeySequence.StandardKey.Delete, "Backspace"],
-                                          s("SP_TrashIcon"), "Delete the selected notes")
-        self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.roll.addAction(self.delete_action)
-        self.removeAction(self.delete_action)
-        self.select_all_action = self._action("Select &all", self.roll.select_all, "Ctrl+A",
-                                              tip="Select every note of the piece")
-        self.select_all_action.setShortcutContext(
-            Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.roll.addAction(self.select_all_action)
+        self.delete_action = self._roll_action(self._action(
+            "&Delete notes", self.roll.delete_selection,
+            [QKeySequence.StandardKey.Delete, "Backspace"], s("SP_TrashIcon"),
+            "Delete the selected notes"))
+        self.select_all_action = self._roll_action(self._action(
+            "Select &all", self.roll.select_all, "Ctrl+A", tip="Select every note of the piece"))
+        self.cut_action = self._roll_action(self._action(
+            "Cu&t", self.cut_notes, K.Cut, tip="Copy the selected notes and delete them"))
+        self.copy_action = self._roll_action(self._action(
+            "&Copy", self.copy_notes, K.Copy, tip="Copy the selected notes"))
+        self.paste_action = self._roll_action(self._action(
+            "&Paste", self.paste_notes, K.Paste, tip="Paste the copied notes at the play cursor"))
+        self.duplicate_action = self._roll_action(self._action(
+            "D&uplicate", self.duplicate_notes, "Ctrl+D",
+            tip="Repeat the selected notes right after themselves"))
+        self.paste_action.setEnabled(False)  # until something is copied
         self.trim_action = self._action("&Trim to bars…", self.trim_dialog,
                                         tip="Keep only a range of bars of the piece")
 
@@ -263,7 +277,10 @@ class MainWindow(QMainWindow):
         edit_menu = bar.addMenu("&Edit")
         edit_menu.addActions([self.undo_action, self.redo_action])
         edit_menu.addSeparator()
-        edit_menu.addActions([self.delete_action, self.select_all_action, self.trim_action])
+        edit_menu.addActions([self.cut_action, self.copy_action, self.paste_action,
+                              self.duplicate_action, self.delete_action])
+        edit_menu.addSeparator()
+        edit_menu.addActions([self.select_all_action, self.trim_action])
         edit_menu.addSeparator()
         edit_menu.addActions([self.select_tool, self.draw_tool])
         view_menu = bar.addMenu("&View")
@@ -975,12 +992,52 @@ class MainWindow(QMainWindow):
         self.save_settings()
 
     # ===== help ============================================================================
+    # ===== clipboard =====================================================================
+    def _selected_notes(self) -> list[Note]:
+        notes = self.doc.notes
+        return [notes[i].note for i in self.roll.selection if i in notes]
+
+    def copy_notes(self) -> bool:
+        clip = clipboard.clip_of(self._selected_notes())
+        if clip is None:
+            self.status("Select notes to copy")
+            return False
+        self.clip = clip
+        self.paste_action.setEnabled(True)
+        self.status(f"Copied {len(clip.notes)} notes")
+        return True
+
+    def cut_notes(self) -> None:
+        if self.copy_notes():
+            count = len(self.clip.notes)
+            self.doc.remove_notes(list(self.roll.selection), f"Cut {count} notes")
+
+    def paste_notes(self) -> None:
+        if self.clip is None:
+            return
+        self._add_selected(clipboard.placed(self.clip, self.roll.cursor_beat), "Paste")
+
+    def duplicate_notes(self) -> None:
+        notes = self._selected_notes()
+        if not notes:
+            self.status("Select notes to duplicate")
+            return
+        at = clipboard.duplicate_at(notes, self.roll.snap_beats or 1.0)
+        self._add_selected(clipboard.placed(clipboard.clip_of(notes), at), "Duplicate")
+
+    def _add_selected(self, notes: list[Note], verb: str) -> None:
+        """Add ``notes`` as one step and select them, so they can be moved on at once."""
+        ids = self.doc.add_notes(notes, SEED, f"{verb} {len(notes)} notes")
+        self.roll.select(ids)
+
     def show_shortcuts(self) -> None:
         rows = [
             ("Space", "play / stop"), ("Ctrl+G", "generate"), ("Esc", "cancel generation"),
             ("Ctrl+Return", "keep the selected take"), ("Ctrl+T", "play the take"),
             ("Ctrl+Z / Ctrl+Shift+Z", "undo / redo"), ("Delete", "delete selected notes"),
             ("V / D", "select tool / draw tool"), ("Arrows", "move selected notes"),
+            ("Ctrl+X / Ctrl+C / Ctrl+V", "cut / copy / paste notes (at the play cursor)"),
+            ("Ctrl+D", "duplicate the selected notes after themselves"),
             ("Ctrl+wheel", "zoom time"), ("Ctrl+Shift+wheel", "zoom pitch"),
             ("Ctrl+O / Ctrl+S / Ctrl+E", "open / save / export"), ("Ctrl+R", "record"),
             ("Ctrl+L", "live mode"),
