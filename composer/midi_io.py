@@ -225,6 +225,7 @@ class _Reader:
     texts: list[str] = field(default_factory=list)
     programs: dict[int, tuple[int, int, int]] = field(default_factory=dict)  # ch -> t, tr, prog
     first_note: tuple[int, int, int] | None = None  # (tick, track, channel) of the first note
+    tracks_read: int = 0
     generated_tracks: set[int] = field(default_factory=set)  # named GENERATED_TRACK_NAME
     generated: list[tuple[int, int, int, int]] = field(default_factory=list)  # their notes
 
@@ -339,6 +340,7 @@ class _Reader:
         self.events += count
         self.note_ons = MAX_NOTES - ons_left
         self.last_tick = max(self.last_tick, tick)
+        self.tracks_read += 1
         if number in self.generated_tracks:
             self.generated += notes[notes_before:]
         for (channel, pitch), queue in open_notes.items():
@@ -415,14 +417,15 @@ class _Reader:
             )
         return piece
 
-
     def generated_flags(self, piece: Piece) -> tuple[bool, ...]:
         """For each of ``piece.notes`` (this reader's), whether it came from a generated track.
 
         Matched by value, as a multiset: two identical notes, one of each kind, are told
-        apart only by count, which is all that can be known of identical notes.
+        apart only by count, which is all that can be known of identical notes. A file of
+        one track is never marked: a tool that merged our tracks into one (type 0) kept the
+        track name, and every note would open as generated.
         """
-        if not self.generated:
+        if not self.generated or self.tracks_read < 2:
             return (False,) * len(piece.notes)
         division = self.division
         left = Counter(Note(s / division, e / division, p, v) for s, e, p, v in self.generated)

@@ -3,48 +3,53 @@
 Copied notes are kept relative to their first onset, so a paste lands at the play cursor (the
 place the person last clicked in the ruler), which is what DAWs do. Duplicate puts the copy
 straight after the selection, its span rounded up to the snap grid, so a one-bar figure
-duplicates into the next bar and can be repeated with the same key.
+duplicates into the next bar and can be repeated with the same key. Notes keep their origin:
+a kept take moved by cut and paste is still generated material.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from composer.notes import Note
+from gui.document import RollNote
 
 
 @dataclass(frozen=True)
 class Clip:
-    """Notes moved so that the first onset is beat 0."""
+    """Notes (with their origins) moved so that the first onset is beat 0."""
 
-    notes: tuple[Note, ...]
+    notes: tuple[RollNote, ...]
 
     @property
     def length(self) -> float:
-        return max(n.end for n in self.notes)
+        return max(rn.note.end for rn in self.notes)
 
 
-def clip_of(notes: Iterable[Note]) -> Clip | None:
+def clip_of(notes: Iterable[RollNote]) -> Clip | None:
     """The notes as a clip (None for no notes)."""
-    notes = sorted(notes)
+    notes = sorted(notes, key=lambda rn: rn.note)
     if not notes:
         return None
-    first = notes[0].start
-    return Clip(tuple(n.shifted(-first) for n in notes))
+    first = notes[0].note.start
+    return Clip(tuple(replace(rn, note=rn.note.shifted(-first)) for rn in notes))
 
 
-def placed(clip: Clip, at: float) -> list[Note]:
+def placed(clip: Clip, at: float) -> list[RollNote]:
     """The clip's notes starting at beat ``at`` (never before beat 0)."""
     at = max(at, 0.0)
-    return [n.shifted(at) for n in clip.notes]
+    return [replace(rn, note=rn.note.shifted(at)) for rn in clip.notes]
 
 
-def duplicate_at(notes: Iterable[Note], grid: float) -> float:
-    """Where a duplicate of ``notes`` starts: after their span, rounded up to ``grid`` beats."""
+def duplicate_at(notes: Iterable[Note], grid: float | None) -> float:
+    """Where a duplicate of ``notes`` starts: right after their span, rounded up to ``grid``
+    beats (None: not rounded, for snapping switched off)."""
     notes = list(notes)
     first = min(n.start for n in notes)
     span = max(n.end for n in notes) - first
+    if grid is None:
+        return first + span
     steps = max(math.ceil(span / grid - 1e-9), 1)
     return first + steps * grid

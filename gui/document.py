@@ -16,7 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from composer.notes import Note, PedalSpan, Piece, TempoChange
+from composer.notes import DEFAULT_TEMPO_BPM, Note, PedalSpan, Piece, TempoChange
 
 SEED = "seed"  # from the opened file, drawn or recorded
 ACCEPTED = "accepted"  # a generated take the user kept
@@ -24,6 +24,7 @@ TAKE = "take"  # a generated take on trial (not part of the document)
 PHRASE = "phrase"  # live mode: what the player plays
 ANSWER = "answer"  # live mode: the model's answer
 ORIGINS = (SEED, ACCEPTED, TAKE, PHRASE, ANSWER)
+TEMPO_MERGE_ID = 1  # consecutive tempo changes are one undo step
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class _EditCommand(QUndoCommand):
         added: dict[int, RollNote],
         pedals: tuple[tuple[PedalSpan, ...], tuple[PedalSpan, ...]] | None,
         template: tuple[Piece, Piece] | None,
+        merge_id: int = -1,
     ) -> None:
         super().__init__(text)
         self._doc = doc
@@ -48,6 +50,21 @@ class _EditCommand(QUndoCommand):
         self._added = added
         self._pedals = pedals
         self._template = template
+        self._merge_id = merge_id
+
+    def id(self) -> int:
+        return self._merge_id
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        """Steps of one setting in a row (the tempo box's arrows) undo as one step, except
+        across a save: the saved state must stay reachable, or closing would not ask."""
+        stack = self._doc.undo_stack
+        if (not isinstance(other, _EditCommand) or other.id() != self.id() or
+                stack.cleanIndex() == stack.index() or self._template is None or
+                other._template is None):
+            return False
+        self._template = (self._template[0], other._template[1])
+        return True
 
     def redo(self) -> None:
         self._doc._apply(self._removed, self._added,
@@ -142,8 +159,13 @@ class Document(QObject):
         change: Mapping[int, Note] | None = None,
         pedals: tuple[PedalSpan, ...] | None = None,
         template: Piece | None = None,
+        merge_id: int = -1,
     ) -> list[int]:
-        """Push one undoable edit; returns the ids of the added notes (in order)."""
+        """Push one undoable edit; returns the ids of the added notes (in order).
+
+        Edits of the frame only (``template``) with the same ``merge_id`` (not -1) pushed one
+        after the other become one step.
+        """
         removed = {i: self._notes[i] for i in remove if i in self._notes}
         added: dict[int, RollNote] = {}
         new_ids = []
@@ -159,7 +181,8 @@ class Document(QObject):
         template_pair = (self.template, replace(template, notes=())) if template else None
         if not removed and not added and pedal_pair is None and template_pair is None:
             return []
-        self.undo_stack.push(_EditCommand(self, text, removed, added, pedal_pair, template_pair))
+        self.undo_stack.push(_EditCommand(self, text, removed, added, pedal_pair, template_pair,
+                                          merge_id))
         return new_ids
 
     def add_notes(self, notes: Iterable[Note], origin: str = SEED, text: str = "Add notes",
@@ -200,12 +223,12 @@ class Document(QObject):
     def set_tempo(self, bpm: float, text: str = "Change tempo") -> None:
         """Make the piece open at ``bpm``; later tempo changes keep their ratio to the first,
         so a written ritardando or a faster middle section survives the change."""
-        tempos = self.template.tempos or (TempoChange(0.0, bpm),)
+        tempos = self.template.tempos or (TempoChange(0.0, DEFAULT_TEMPO_BPM),)
         ratio = bpm / tempos[0].bpm
         if abs(ratio - 1.0) < 1e-9:
             return
         scaled = tuple(replace(t, bpm=t.bpm * ratio) for t in tempos)
-        self.edit(text, template=replace(self.template, tempos=scaled))
+        self.edit(text, template=replace(self.template, tempos=scaled), merge_id=TEMPO_MERGE_ID)
 
     # ----- internals -------------------------------------------------------------------
     def _new_id(self) -> int:

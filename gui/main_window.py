@@ -47,7 +47,7 @@ from gui.takes import TakesPanel
 from gui.workers import Job, run_in_background
 
 APP_NAME = "composer"
-MIN_BPM, MAX_BPM = 20, 300  # the tempo box; MIDI files hold far more, players rarely need it
+MIN_BPM, MAX_BPM = 10, 999  # the tempo box: every tempo a real file is likely to hold
 MIDI_SUFFIXES = (".mid", ".midi", ".kar", ".rmi", ".smf")
 MIDI_FILTER = "MIDI files (*.mid *.midi *.kar *.rmi *.smf)"
 MAX_RECENT = 10
@@ -59,6 +59,17 @@ def app_data_dir() -> Path:
     """Where the autosave lives (QStandardPaths.AppDataLocation)."""
     location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
     return Path(location or Path.home() / ".composer")
+
+
+class TempoBox(QSpinBox):
+    """The toolbar's tempo: the wheel changes it only once the box has been clicked, so a
+    wheel turned to scroll past the toolbar does not retime the piece."""
+
+    def wheelEvent(self, event) -> None:
+        if self.hasFocus():
+            super().wheelEvent(event)
+        else:
+            event.ignore()
 
 
 class MainWindow(QMainWindow):
@@ -326,7 +337,7 @@ class MainWindow(QMainWindow):
         self.output_combo.setToolTip("Where playback goes: the built-in synth or a MIDI port")
         self.output_combo.setMinimumContentsLength(12)
         bar.addWidget(self.output_combo)
-        self.tempo_spin = QSpinBox()
+        self.tempo_spin = TempoBox()
         self.tempo_spin.setRange(MIN_BPM, MAX_BPM)
         self.tempo_spin.setPrefix("♩ = ")
         self.tempo_spin.setSuffix(" bpm")
@@ -991,45 +1002,47 @@ class MainWindow(QMainWindow):
             self.autosave.clear()
         self.save_settings()
 
-    # ===== help ============================================================================
     # ===== clipboard =====================================================================
-    def _selected_notes(self) -> list[Note]:
+    def _selected(self) -> list[RollNote]:
         notes = self.doc.notes
-        return [notes[i].note for i in self.roll.selection if i in notes]
+        return [notes[i] for i in sorted(self.roll.selection) if i in notes]
+
+    def _selected_notes(self) -> list[Note]:
+        return [rn.note for rn in self._selected()]
 
     def copy_notes(self) -> bool:
-        clip = clipboard.clip_of(self._selected_notes())
+        clip = clipboard.clip_of(self._selected())
         if clip is None:
             self.status("Select notes to copy")
             return False
         self.clip = clip
         self.paste_action.setEnabled(True)
-        self.status(f"Copied {len(clip.notes)} notes")
+        self.status(f"Copied {notes_text(len(clip.notes))}")
         return True
 
     def cut_notes(self) -> None:
         if self.copy_notes():
-            count = len(self.clip.notes)
-            self.doc.remove_notes(list(self.roll.selection), f"Cut {count} notes")
+            self.doc.remove_notes(list(self.roll.selection),
+                                  f"Cut {notes_text(len(self.clip.notes))}")
 
     def paste_notes(self) -> None:
-        if self.clip is None:
-            return
-        self._add_selected(clipboard.placed(self.clip, self.roll.cursor_beat), "Paste")
+        if self.clip is not None:
+            self._add_selected(clipboard.placed(self.clip, self.roll.cursor_beat), "Paste")
 
     def duplicate_notes(self) -> None:
-        notes = self._selected_notes()
-        if not notes:
+        clip = clipboard.clip_of(self._selected())
+        if clip is None:
             self.status("Select notes to duplicate")
             return
-        at = clipboard.duplicate_at(notes, self.roll.snap_beats or 1.0)
-        self._add_selected(clipboard.placed(clipboard.clip_of(notes), at), "Duplicate")
+        at = clipboard.duplicate_at(self._selected_notes(), self.roll.snap_beats or None)
+        self._add_selected(clipboard.placed(clip, at), "Duplicate")
 
-    def _add_selected(self, notes: list[Note], verb: str) -> None:
+    def _add_selected(self, notes: list[RollNote], verb: str) -> None:
         """Add ``notes`` as one step and select them, so they can be moved on at once."""
-        ids = self.doc.add_notes(notes, SEED, f"{verb} {len(notes)} notes")
+        ids = self.doc.edit(f"{verb} {notes_text(len(notes))}", add=notes)
         self.roll.select(ids)
 
+    # ===== help ============================================================================
     def show_shortcuts(self) -> None:
         rows = [
             ("Space", "play / stop"), ("Ctrl+G", "generate"), ("Esc", "cancel generation"),
@@ -1053,6 +1066,10 @@ class MainWindow(QMainWindow):
             f"<b>composer {__version__}</b><p>Continues your music with an LSTM trained on "
             "classical pieces from the music21 corpus. Everything runs offline on this "
             "computer.</p>")
+
+
+def notes_text(count: int) -> str:
+    return f"{count} note{'s' if count != 1 else ''}"
 
 
 def error_text(exc: BaseException) -> str:

@@ -8,13 +8,14 @@ dropped (each ``play`` gets a number, every relay carries it).
 Outputs: "Built-in synth" (the sound card, through ``sounddevice``) first, then the MIDI output
 ports. Without a sound card, playing to the built-in synth emits ``audioUnavailable`` once,
 with the reason, then ``finished`` (each time), and MIDI ports and export keep working. The
-open output is kept between plays (opening a sound card or a port costs tens of ms) and
-closed when another output is chosen or on :meth:`close`.
+sound card stream is kept between plays (opening one costs tens of ms) and closed when another
+output is chosen or on :meth:`close`.
 
-A MIDI port can vanish under us (a USB synth unplugged, a soft synth quit), and sending to it
-then fails silently on ALSA and JACK alike, so while a port plays it is looked for in the port
-list every :data:`PORT_CHECK_MS`; gone, playing stops with ``errorOccurred`` and the reason. A
-kept port that has gone since the last play is opened afresh, which names the problem.
+A MIDI port is opened afresh for every play, because it can vanish under us (a USB synth
+unplugged, a soft synth quit) and come back under the same name: a kept connection to the
+old one would send into nothing, silently, on ALSA and JACK alike; opening it again either
+reaches the new one or names the problem. While a port plays it is looked for in the port list
+every :data:`PORT_CHECK_MS`; gone, playing stops with ``errorOccurred`` and the reason.
 """
 
 from __future__ import annotations
@@ -118,10 +119,8 @@ class QtPlayer(QObject):
 
     # --- outputs ------------------------------------------------------------------------
     def _open(self, name: str):
-        if self._output is not None and self._output_name == name:
-            if name == BUILTIN_SYNTH or self._port_listed(name):
-                return self._output
-            self._close_output()  # gone since the last play: opening again says so
+        if self._output is not None and self._output_name == name == BUILTIN_SYNTH:
+            return self._output
         self._close_output()
         self._output = open_output(name, api=self.api, synth=self.synth)
         self._output_name = name

@@ -5,7 +5,9 @@ softer inner voice), which a drag across the stems does in one gesture, as in ev
 lane shares the roll's horizontal scroll and zoom and draws nothing of its own state: notes,
 selection and take come from the roll, so it can never disagree with it.
 
-Mouse: press or drag over stems to set the velocity of the notes there to the mouse height.
+Mouse: press or drag over stems to set the velocity of the notes there to the mouse height;
+stems the mouse skipped between two moves get the velocity on the straight line between them,
+so a quick stroke draws a whole crescendo.
 With notes selected, only selected notes change (so one voice of a chord can be shaped);
 otherwise every editable note under the mouse does. The whole drag is one undoable command.
 Notes of the take on trial are drawn but not editable (keep the take first).
@@ -36,6 +38,7 @@ class VelocityLane(QWidget):
         super().__init__(parent)
         self.roll = roll
         self._preview: dict[int, int] = {}  # note id -> velocity while dragging
+        self._last: QPointF | None = None  # the previous mouse point of the drag
         self.setFixedHeight(self.HEIGHT)
         self.setMouseTracking(True)
         self.setToolTip("Velocity (loudness) of each note. Drag over the stems to change it;\n"
@@ -54,14 +57,24 @@ class VelocityLane(QWidget):
 
     def notes_at(self, x: float) -> list[int]:
         """Ids of the editable notes whose stem is within ``HIT_PX`` of ``x``."""
+        return [note_id for note_id, _x in self._stems(x - HIT_PX, x + HIT_PX)]
+
+    def _stems(self, left: float, right: float) -> list[tuple[int, float]]:
+        """(id, stem x) of the editable notes with a visible stem in [left, right]."""
         roll = self.roll
-        beat = roll.x_to_beat(x)
-        slack = HIT_PX / roll.px_per_beat
-        ids = [it.note_id for it in roll._index.between(beat - slack, beat + slack)
-               if it.note_id is not None and abs(roll.beat_to_x(it.start) - x) <= HIT_PX]
-        if roll.selection:
-            ids = [i for i in ids if i in roll.selection]
-        return ids
+        left, right = max(left, 0.0), min(right, self._width())
+        slack = 1.0 / roll.px_per_beat
+        found = []
+        for it in roll._index.between(roll.x_to_beat(left) - slack, roll.x_to_beat(right)):
+            x = roll.beat_to_x(it.start)
+            if it.note_id is not None and left <= x <= right and (
+                    not roll.selection or it.note_id in roll.selection):
+                found.append((it.note_id, x))
+        return found
+
+    def _width(self) -> float:
+        """The lane's drawn width: the roll's viewport (the lane also spans its scroll bar)."""
+        return float(min(self.width(), self.roll.viewport().width()))
 
     # ----- painting ----------------------------------------------------------------------
     def paintEvent(self, event) -> None:
@@ -72,6 +85,7 @@ class VelocityLane(QWidget):
             y = round(self.velocity_to_y(velocity)) + 0.5
             painter.drawLine(QPointF(0, y), QPointF(self.width(), y))
         roll = self.roll
+        painter.setClipRect(QRectF(0, 0, self._width(), self.height()))
         first, last = roll.visible_beats()
         bottom = self.velocity_to_y(0)
         for it in roll._index.between(first, last):
@@ -94,6 +108,7 @@ class VelocityLane(QWidget):
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
             self._preview = {}
+            self._last = None
             self._set_at(event.position())
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
@@ -114,15 +129,28 @@ class VelocityLane(QWidget):
         changes = {i: replace(notes[i].note, velocity=v) for i, v in self._preview.items()
                    if i in notes and notes[i].note.velocity != v}
         self._preview = {}
+        self._last = None
         if changes:
             count = len(changes)
             self.roll.doc.change_notes(
                 changes, f"Change velocity of {count} note{'s' if count > 1 else ''}")
         self.update()
 
-    def _set_at(self, pos: QPointF) -> None:
-        velocity = self.y_to_velocity(pos.y())
-        for note_id in self.notes_at(pos.x()):
-            self._preview[note_id] = velocity
-        self.update()
+    def leaveEvent(self, event) -> None:
+        self.roll.hovered.emit("")
+        super().leaveEvent(event)
 
+    def _set_at(self, pos: QPointF) -> None:
+        """Set the stems under ``pos`` and those passed over since the last point."""
+        last, self._last = self._last, QPointF(pos)
+        if last is None or abs(pos.x() - last.x()) < 1.0:
+            velocity = self.y_to_velocity(pos.y())
+            for note_id in self.notes_at(pos.x()):
+                self._preview[note_id] = velocity
+        else:
+            left, right = sorted((last.x(), pos.x()))
+            for note_id, x in self._stems(left - HIT_PX, right + HIT_PX):
+                along = min(max((x - last.x()) / (pos.x() - last.x()), 0.0), 1.0)
+                y = last.y() + (pos.y() - last.y()) * along
+                self._preview[note_id] = self.y_to_velocity(y)
+        self.update()

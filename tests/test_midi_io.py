@@ -234,6 +234,12 @@ def test_generated_notes_are_marked_by_their_own_track(tmp_path):
     plain = write_midi(tmp_path / "plain.mid", piece)
     assert midi_io.read_midi_with_generated(plain)[1] == (False,) * len(piece.notes)
     assert read_midi(path) == again
+    # Merged into one track by another tool (type 0): the name survives, the marking does not.
+    merged = mido.MidiFile(type=0, ticks_per_beat=480)
+    merged.tracks.append(mido.merge_tracks(mido.MidiFile(path).tracks))
+    merged.save(tmp_path / "merged.mid")
+    assert midi_io.read_midi_with_generated(tmp_path / "merged.mid")[1] == (False,) * len(
+        piece.notes)
 
 
 @pytest.mark.parametrize("path", REAL_FILES, ids=_ids(REAL_FILES))

@@ -7,6 +7,7 @@ from PySide6.QtTest import QTest
 
 from composer.notes import Note
 from gui.clipboard import clip_of, duplicate_at, placed
+from gui.document import ACCEPTED, SEED, RollNote
 from tests.gui.conftest import SEED_NOTES
 
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -14,11 +15,13 @@ ARPEGGIO = SEED_NOTES[:4]
 CHORD = SEED_NOTES[4:]
 
 
-def test_a_clip_starts_at_zero_and_lands_where_asked():
-    clip = clip_of([Note(5.0, 6.0, 62), Note(4.5, 5.0, 60)])
-    assert clip.notes == (Note(0.0, 0.5, 60), Note(0.5, 1.5, 62)) and clip.length == 1.5
-    assert placed(clip, 8.0) == [Note(8.0, 8.5, 60), Note(8.5, 9.5, 62)]
-    assert placed(clip, -3.0)[0].start == 0.0  # never before the start of the piece
+def test_a_clip_starts_at_zero_lands_where_asked_and_keeps_origins():
+    clip = clip_of([RollNote(Note(5.0, 6.0, 62), ACCEPTED), RollNote(Note(4.5, 5.0, 60))])
+    assert [rn.note for rn in clip.notes] == [Note(0.0, 0.5, 60), Note(0.5, 1.5, 62)]
+    assert clip.length == 1.5
+    assert placed(clip, 8.0) == [RollNote(Note(8.0, 8.5, 60), SEED),
+                                 RollNote(Note(8.5, 9.5, 62), ACCEPTED)]
+    assert placed(clip, -3.0)[0].note.start == 0.0  # never before the start of the piece
     assert clip_of([]) is None
 
 
@@ -28,8 +31,9 @@ def test_a_clip_starts_at_zero_and_lands_where_asked():
         ([Note(0.0, 4.0, 60)], 1.0, 4.0),  # a bar: the next bar
         ([Note(1.0, 1.3, 60)], 0.25, 1.5),  # rounded up to the grid
         ([Note(2.0, 2.0 + 1e-12, 60)], 0.25, 2.25),  # at least one grid step on
+        ([Note(1.0, 1.3, 60)], None, 1.3),  # snapping off: exactly after
     ],
-    ids=["one-bar", "rounded-up", "at-least-one-step"],
+    ids=["one-bar", "rounded-up", "at-least-one-step", "snap-off"],
 )
 def test_duplicate_goes_right_after_the_notes(notes, grid, expected):
     assert duplicate_at(notes, grid) == pytest.approx(expected)

@@ -3,7 +3,8 @@ autosave, closing with unsaved work, settings. Real files, the real tiny model, 
 
 import time
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
+from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from composer.midi_io import read_midi
@@ -247,6 +248,34 @@ def test_tempo_box_shows_and_changes_the_tempo(window, seed_file, tmp_path):
     window.undo_action.trigger()
     assert window.tempo_spin.value() == 120 and window.doc.to_piece().bpm == 120
     assert window.doc.undo_stack.count() == 1  # showing the old tempo made no new edit
+
+
+def test_tempo_steps_in_a_row_are_one_undo_step_but_not_across_a_save(window, seed_file,
+                                                                       tmp_path, qtbot):
+    window.open_file(seed_file)
+    box = window.tempo_spin
+    for _ in range(3):
+        box.stepUp()  # the arrow three times
+    assert box.value() == 123 and window.doc.undo_stack.count() == 1
+    assert window.save_as(tmp_path / "saved.mid")
+    box.stepUp()
+    assert window.doc.is_modified() and window.doc.undo_stack.count() == 2
+    window.undo_action.trigger()
+    assert box.value() == 123 and not window.doc.is_modified()
+    window.undo_action.trigger()
+    assert box.value() == 120
+
+
+def test_a_stray_wheel_over_the_tempo_box_changes_nothing(window, seed_file, qtbot):
+    window.open_file(seed_file)
+    window.roll.setFocus()
+    box = window.tempo_spin
+    centre = QPointF(box.rect().center())
+    event = QWheelEvent(centre, box.mapToGlobal(centre), QPoint(), QPoint(0, 120),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(box, event)
+    assert box.value() == 120 and window.doc.undo_stack.count() == 0
 
 
 def test_kept_notes_stay_generated_after_save_and_open(window, seed_file, tmp_path):

@@ -101,6 +101,12 @@ def test_a_port_that_vanishes_while_playing_stops_it_with_the_reason(qtbot, jack
     try:
         with qtbot.waitSignal(player.finished, timeout=5000):
             assert player.play(short_piece(), "usbsynth:unplugged")
+        qtbot.waitUntil(lambda: len(note_ons(back)) == len(short_piece().notes), timeout=5000)
+        back.close()  # unplugged and back between two plays: the next play reaches it too
+        back = PolledSynth("unplugged", client_name="usbsynth")
+        with qtbot.waitSignal(player.finished, timeout=5000):
+            assert player.play(short_piece(), "usbsynth:unplugged")
+        qtbot.waitUntil(lambda: len(note_ons(back)) == len(short_piece().notes), timeout=5000)
     finally:
         back.close()
 

@@ -45,6 +45,16 @@ def test_a_drag_across_stems_sets_their_velocity_in_one_undoable_step(window, se
     assert velocities(window) == before
 
 
+def test_a_quick_stroke_sets_the_stems_it_passed_over_on_a_line(window, seed_file):
+    lane = opened(window, seed_file)
+    QTest.mousePress(lane, LEFT, NO_MOD, at(lane, 0.0, 30))
+    QTest.mouseMove(lane, at(lane, 3.0, 90))  # one move over the stems of beats 1 and 2
+    QTest.mouseRelease(lane, LEFT, NO_MOD, at(lane, 3.0, 90))
+    after = velocities(window)
+    got = [after[key] for key in ((0.0, 60), (1.0, 64), (2.0, 67), (3.0, 72))]
+    assert all(abs(g - want) <= 2 for g, want in zip(got, (30, 50, 70, 90))), got
+
+
 def test_with_a_selection_only_the_selected_voice_changes(window, seed_file):
     lane = opened(window, seed_file)
     ids = {rn.note.pitch: i for i, rn in window.doc.notes.items() if rn.note.start == 4.0}
