@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from composer.notes import Note, TimeSignature
 
@@ -43,6 +43,17 @@ def snap(beat: float, grid: float) -> float:
     if grid <= 0:
         return beat
     return round(beat / grid) * grid
+
+
+def quantized(note: Note, grid: float) -> Note:
+    """``note`` with its start and end on the nearest grid lines, at least one step long.
+
+    Both ends move, not only the start: a phrase played on a keyboard is uneven at both ends,
+    and the model reads lengths as well as onsets.
+    """
+    start = max(snap(note.start, grid), 0.0)
+    end = max(snap(note.end, grid), start + grid)
+    return replace(note, start=start, end=end)
 
 
 def snap_down(beat: float, grid: float) -> float:

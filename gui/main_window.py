@@ -215,6 +215,9 @@ class MainWindow(QMainWindow):
             "D&uplicate", self.duplicate_notes, "Ctrl+D",
             tip="Repeat the selected notes right after themselves"))
         self.paste_action.setEnabled(False)  # until something is copied
+        self.quantize_action = self._roll_action(self._action(
+            "&Quantize", self.quantize_notes, "Q",
+            tip="Move the selected notes (or all, if none is selected) onto the snap grid"))
         self.trim_action = self._action("&Trim to bars…", self.trim_dialog,
                                         tip="Keep only a range of bars of the piece")
 
@@ -289,7 +292,7 @@ class MainWindow(QMainWindow):
         edit_menu.addActions([self.undo_action, self.redo_action])
         edit_menu.addSeparator()
         edit_menu.addActions([self.cut_action, self.copy_action, self.paste_action,
-                              self.duplicate_action, self.delete_action])
+                              self.duplicate_action, self.delete_action, self.quantize_action])
         edit_menu.addSeparator()
         edit_menu.addActions([self.select_all_action, self.trim_action])
         edit_menu.addSeparator()
@@ -1037,6 +1040,20 @@ class MainWindow(QMainWindow):
         at = clipboard.duplicate_at(self._selected_notes(), self.roll.snap_beats or None)
         self._add_selected(clipboard.placed(clip, at), "Duplicate")
 
+    def quantize_notes(self) -> None:
+        step = self.roll.snap_beats
+        if step <= 0:
+            self.status("Choose a snap grid (toolbar) to quantize to")
+            return
+        notes = self.doc.notes
+        ids = [i for i in self.roll.selection if i in notes] or list(notes)
+        changes = {i: grid.quantized(notes[i].note, step) for i in ids}
+        changes = {i: n for i, n in changes.items() if n != notes[i].note}
+        label = self.snap_combo.currentText()
+        if changes:
+            self.doc.change_notes(changes, f"Quantize {notes_text(len(changes))} to {label}")
+        self.status(f"Quantized {notes_text(len(changes))} to {label}")
+
     def _add_selected(self, notes: list[RollNote], verb: str) -> None:
         """Add ``notes`` as one step and select them, so they can be moved on at once."""
         ids = self.doc.edit(f"{verb} {notes_text(len(notes))}", add=notes)
@@ -1051,6 +1068,7 @@ class MainWindow(QMainWindow):
             ("V / D", "select tool / draw tool"), ("Arrows", "move selected notes"),
             ("Ctrl+X / Ctrl+C / Ctrl+V", "cut / copy / paste notes (at the play cursor)"),
             ("Ctrl+D", "duplicate the selected notes after themselves"),
+            ("Q", "quantize the selected notes (or all) to the snap grid"),
             ("Ctrl+wheel", "zoom time"), ("Ctrl+Shift+wheel", "zoom pitch"),
             ("Ctrl+O / Ctrl+S / Ctrl+E", "open / save / export"), ("Ctrl+R", "record"),
             ("Ctrl+L", "live mode"),

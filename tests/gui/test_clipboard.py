@@ -83,3 +83,4 @@ def test_note_keys_work_only_in_the_roll(window, seed_file):
     box.setFocus()
     QTest.keyClick(box, Qt.Key.Key_D, CTRL)
     assert doc_notes(window) == sorted(SEED_NOTES)
+

@@ -34,3 +34,19 @@ def test_pitch_names_and_readout():
     assert (info.notes, info.low, info.high, info.density) == (3, 55, 67, 0.75)
     assert info.text() == "3 notes, G3–G4, 0.8 notes/beat"
     assert grid.readout([], 0, 4).text() == "no notes"
+
+
+@pytest.mark.parametrize(
+    ("played", "step", "expected"),
+    [
+        (Note(0.98, 2.04, 60, 70), 0.25, Note(1.0, 2.0, 60, 70)),  # both ends to the nearest
+        (Note(1.01, 1.05, 60), 0.25, Note(1.0, 1.25, 60)),  # never shorter than one step
+        (Note(-0.02, 0.4, 60), 0.5, Note(0.0, 0.5, 60)),  # never before the start
+        (Note(1.3, 1.64, 60), 1 / 3, Note(4 / 3, 5 / 3, 60)),  # triplets
+    ],
+    ids=["nearest", "one-step-minimum", "not-before-zero", "triplet-grid"],
+)
+def test_quantized(played, step, expected):
+    got = grid.quantized(played, step)
+    assert got.pitch == expected.pitch and got.velocity == expected.velocity
+    assert (got.start, got.end) == pytest.approx((expected.start, expected.end))

@@ -5,6 +5,7 @@ import time
 
 from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QWheelEvent
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from composer.midi_io import read_midi
@@ -289,3 +290,19 @@ def test_kept_notes_stay_generated_after_save_and_open(window, seed_file, tmp_pa
                  for o in (SEED, ACCEPTED)}
     assert by_origin == {SEED: sorted(SEED_NOTES), ACCEPTED: kept}
     assert window.info_label.text().endswith("9 notes (2 generated)")
+
+
+def test_quantize_key_moves_the_selection_or_everything_onto_the_grid(window, seed_file):
+    window.open_file(seed_file)
+    roll = window.roll
+    roll.setFocus()
+    uneven = [Note(8.07, 8.93, 62, 80), Note(9.1, 9.4, 64, 80)]
+    ids = window.doc.add_notes(uneven, text="Record")
+    roll.select(ids[:1])
+    QTest.keyClick(roll, Qt.Key.Key_Q)  # snap is 1/16 by default
+    notes = [rn.note for rn in window.doc.notes.values()]
+    assert Note(8.0, 9.0, 62, 80) in notes and uneven[1] in notes
+    roll.select([])
+    QTest.keyClick(roll, Qt.Key.Key_Q)  # nothing selected: everything
+    assert Note(9.0, 9.5, 64, 80) in [rn.note for rn in window.doc.notes.values()]
+    assert window.doc.undo_stack.undoText() == "Quantize 1 note to 1/16"
