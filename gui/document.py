@@ -16,7 +16,14 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from composer.notes import DEFAULT_TEMPO_BPM, Note, PedalSpan, Piece, TempoChange
+from composer.notes import (
+    DEFAULT_TEMPO_BPM,
+    Note,
+    PedalSpan,
+    Piece,
+    TempoChange,
+    TimeSignature,
+)
 
 SEED = "seed"  # from the opened file, drawn or recorded
 ACCEPTED = "accepted"  # a generated take the user kept
@@ -229,6 +236,23 @@ class Document(QObject):
             return
         scaled = tuple(replace(t, bpm=t.bpm * ratio) for t in tempos)
         self.edit(text, template=replace(self.template, tempos=scaled), merge_id=TEMPO_MERGE_ID)
+
+    def set_time_signature(self, numerator: int, denominator: int,
+                           text: str = "Change time signature") -> None:
+        """Make the piece open in ``numerator/denominator``; later metre changes stay.
+
+        Notes do not move: the bar lines are drawn anew over them, which is what the metre
+        of a seed drawn from scratch is about, and continuations count their bars in it.
+        """
+        signatures = list(self.template.time_signatures) or [TimeSignature(0.0)]
+        first = signatures[0]
+        if first.beat == 0.0 and (first.numerator, first.denominator) == (numerator,
+                                                                            denominator):
+            return
+        opening = TimeSignature(0.0, numerator, denominator)
+        later = [sig for sig in signatures if sig.beat > 0.0]
+        self.edit(text, template=replace(self.template,
+                                         time_signatures=(opening, *later)))
 
     # ----- internals -------------------------------------------------------------------
     def _new_id(self) -> int:

@@ -47,6 +47,7 @@ from gui.takes import TakesPanel
 from gui.workers import Job, run_in_background
 
 APP_NAME = "composer"
+METERS = ("2/4", "3/4", "4/4", "5/4", "6/8", "7/8", "9/8", "12/8", "2/2", "3/8")
 MIN_BPM, MAX_BPM = 10, 999  # the tempo box: every tempo a real file is likely to hold
 MIDI_SUFFIXES = (".mid", ".midi", ".kar", ".rmi", ".smf")
 MIDI_FILTER = "MIDI files (*.mid *.midi *.kar *.rmi *.smf)"
@@ -348,6 +349,11 @@ class MainWindow(QMainWindow):
         self.tempo_spin.setToolTip("Tempo of the piece (later tempo changes follow in "
                                    "proportion); playback and export use it")
         bar.addWidget(self.tempo_spin)
+        self.meter_combo = QComboBox()
+        self.meter_combo.addItems(METERS)
+        self.meter_combo.setToolTip("Time signature of the piece: where the bar lines fall, "
+                                    "and what a continuation's length in bars means")
+        bar.addWidget(self.meter_combo)
         bar.addSeparator()
         bar.addAction(self.record_action)
         self.input_combo = QComboBox()
@@ -376,6 +382,7 @@ class MainWindow(QMainWindow):
         self.doc.undo_stack.indexChanged.connect(self._history_changed)
         self.roll.hovered.connect(self.hover_label.setText)
         self.tempo_spin.valueChanged.connect(lambda bpm: self.doc.set_tempo(float(bpm)))
+        self.meter_combo.activated.connect(self._meter_chosen)  # by the person, not by code
         self.snap_combo.currentIndexChanged.connect(
             lambda _i: self.roll.set_snap(float(self.snap_combo.currentData())))
         self.controls.generateRequested.connect(self.generate)
@@ -437,6 +444,14 @@ class MainWindow(QMainWindow):
         self.tempo_spin.blockSignals(True)  # showing the tempo is not an edit
         self.tempo_spin.setValue(round(piece.bpm))
         self.tempo_spin.blockSignals(False)
+        meter = f"{sig.numerator}/{sig.denominator}"
+        if self.meter_combo.findText(meter) < 0:
+            self.meter_combo.addItem(meter)  # an unusual metre of an opened file
+        self.meter_combo.setCurrentText(meter)
+
+    def _meter_chosen(self, _index: int) -> None:
+        numerator, denominator = (int(p) for p in self.meter_combo.currentText().split("/"))
+        self.doc.set_time_signature(numerator, denominator)
 
     def _history_changed(self, _index: int = 0) -> None:
         """After every edit, undo or redo (the stack's index is final only now)."""

@@ -64,3 +64,15 @@ def test_set_tempo_scales_the_tempo_map_and_undoes(qapp):
     assert doc.undo_stack.count() == 1
     doc.undo_stack.undo()
     assert doc.to_piece().tempos == ritardando and not doc.is_modified()
+
+
+def test_set_time_signature_replaces_the_opening_metre_only(qapp):
+    doc = Document()
+    metres = (TimeSignature(0.0, 4, 4), TimeSignature(8.0, 6, 8))
+    doc.load(Piece(notes=(Note(0, 1, 60),), time_signatures=metres))
+    doc.set_time_signature(3, 4)
+    assert doc.time_signatures == (TimeSignature(0.0, 3, 4), TimeSignature(8.0, 6, 8))
+    doc.set_time_signature(3, 4)  # no change, no step
+    assert doc.undo_stack.count() == 1
+    doc.undo_stack.undo()
+    assert doc.time_signatures == metres

@@ -9,7 +9,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from composer.midi_io import read_midi
-from composer.notes import Note
+from composer.notes import Note, TimeSignature
+from gui import grid
 from gui.document import ACCEPTED, SEED, TAKE
 from tests.gui.conftest import SEED_NOTES, answer_question
 
@@ -306,3 +307,19 @@ def test_quantize_key_moves_the_selection_or_everything_onto_the_grid(window, se
     QTest.keyClick(roll, Qt.Key.Key_Q)  # nothing selected: everything
     assert Note(9.0, 9.5, 64, 80) in [rn.note for rn in window.doc.notes.values()]
     assert window.doc.undo_stack.undoText() == "Quantize 1 note to 1/16"
+
+
+def test_time_signature_box_changes_the_metre(window, seed_file, tmp_path):
+    window.open_file(seed_file)
+    combo = window.meter_combo
+    assert combo.currentText() == "4/4"
+    combo.setCurrentText("3/4")
+    combo.activated.emit(combo.currentIndex())  # what choosing it with the mouse sends
+    assert window.info_label.text().startswith("3/4 · 120 bpm")
+    assert [b.start for b in grid.bars(window.doc.time_signatures, 9)] == [0, 3, 6]
+    out = tmp_path / "waltz.mid"
+    assert window.export_midi(out)
+    assert read_midi(out).time_signature == TimeSignature(0.0, 3, 4)
+    assert [rn.note for rn in window.doc.notes.values()] == list(SEED_NOTES)  # notes stay
+    window.undo_action.trigger()
+    assert combo.currentText() == "4/4" and window.doc.undo_stack.count() == 1
