@@ -228,6 +228,7 @@ class _Reader:
     tracks_read: int = 0
     generated_tracks: set[int] = field(default_factory=set)  # named GENERATED_TRACK_NAME
     generated: list[tuple[int, int, int, int]] = field(default_factory=list)  # their notes
+    generated_unclosed: list[tuple[int, int, int]] = field(default_factory=list)  # s, p, v
 
     def fail(self, reason: str) -> MidiFileError:
         return MidiFileError(f"{self.name}: {reason}")
@@ -345,6 +346,8 @@ class _Reader:
             self.generated += notes[notes_before:]
         for (channel, pitch), queue in open_notes.items():
             self.unclosed += [(start, pitch, velocity, channel) for start, velocity in queue]
+            if number in self.generated_tracks and channel != DRUM_CHANNEL:
+                self.generated_unclosed += [(start, pitch, velocity) for start, velocity in queue]
         self.pedal_spans += [(start, -1) for start in pedal_down.values()]  # closed at the end
 
     def _varlen(self, pos: int, where: str) -> tuple[int, int]:
@@ -383,10 +386,13 @@ class _Reader:
     def piece(self) -> Piece:
         division = self.division
         last = self.last_tick
+        open_generated = Counter(self.generated_unclosed)
         for start, pitch, velocity, channel in self.unclosed:  # ring until the end of the file
-            (self.drums if channel == DRUM_CHANNEL else self.notes).append(
-                (start, max(last, start + 1), pitch, velocity)
-            )
+            closed = (start, max(last, start + 1), pitch, velocity)
+            (self.drums if channel == DRUM_CHANNEL else self.notes).append(closed)
+            if channel != DRUM_CHANNEL and open_generated[(start, pitch, velocity)] > 0:
+                open_generated[(start, pitch, velocity)] -= 1
+                self.generated.append(closed)
         # Sorted as tuples (fast), in the same order as Note's own ordering.
         notes = [Note(s / division, e / division, p, v) for s, e, p, v in sorted(self.notes)]
         drums = [Note(s / division, e / division, p, v) for s, e, p, v in sorted(self.drums)]

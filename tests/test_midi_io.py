@@ -234,6 +234,14 @@ def test_generated_notes_are_marked_by_their_own_track(tmp_path):
     plain = write_midi(tmp_path / "plain.mid", piece)
     assert midi_io.read_midi_with_generated(plain)[1] == (False,) * len(piece.notes)
     assert read_midi(path) == again
+    # A generated note left sounding at the end of its track (another tool cut its note-off).
+    cut = mido.MidiFile(path)
+    generated_track = cut.tracks[2]
+    last_off = max(i for i, m in enumerate(generated_track) if m.type == "note_off")
+    del generated_track[last_off]
+    cut.save(tmp_path / "cut.mid")
+    still, flags = midi_io.read_midi_with_generated(tmp_path / "cut.mid")
+    assert sum(flags) == len(generated) and len(still.notes) == len(piece.notes)
     # Merged into one track by another tool (type 0): the name survives, the marking does not.
     merged = mido.MidiFile(type=0, ticks_per_beat=480)
     merged.tracks.append(mido.merge_tracks(mido.MidiFile(path).tracks))
