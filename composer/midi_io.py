@@ -427,11 +427,12 @@ class _Reader:
         """For each of ``piece.notes`` (this reader's), whether it came from a generated track.
 
         Matched by value, as a multiset: two identical notes, one of each kind, are told
-        apart only by count, which is all that can be known of identical notes. A file of
-        one track is never marked: a tool that merged our tracks into one (type 0) kept the
-        track name, and every note would open as generated.
+        apart only by count, which is all that can be known of identical notes. Our files
+        have at least three tracks (tempo, notes, generated); one with fewer is never marked:
+        a tool that merged the note tracks into one kept the track name, and every note would
+        open as generated.
         """
-        if not self.generated or self.tracks_read < 2:
+        if not self.generated or self.tracks_read < 3:
             return (False,) * len(piece.notes)
         division = self.division
         left = Counter(Note(s / division, e / division, p, v) for s, e, p, v in self.generated)

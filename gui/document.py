@@ -71,6 +71,7 @@ class _EditCommand(QUndoCommand):
                 other._template is None):
             return False
         self._template = (self._template[0], other._template[1])
+        self.setObsolete(self._template[0] == self._template[1])  # back where it began
         return True
 
     def redo(self) -> None:

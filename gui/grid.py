@@ -51,9 +51,9 @@ def quantized(note: Note, grid: float) -> Note:
     Both ends move, not only the start: a phrase played on a keyboard is uneven at both ends,
     and the model reads lengths as well as onsets.
     """
-    start = max(snap(note.start, grid), 0.0)
-    end = max(snap(note.end, grid), start + grid)
-    return replace(note, start=start, end=end)
+    first = max(round(note.start / grid), 0)  # in whole grid steps, so that quantizing
+    last = max(round(note.end / grid), first + 1)  # twice changes nothing (triplets!)
+    return replace(note, start=first * grid, end=last * grid)
 
 
 def snap_down(beat: float, grid: float) -> float:

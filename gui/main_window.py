@@ -62,15 +62,28 @@ def app_data_dir() -> Path:
     return Path(location or Path.home() / ".composer")
 
 
-class TempoBox(QSpinBox):
-    """The toolbar's tempo: the wheel changes it only once the box has been clicked, so a
-    wheel turned to scroll past the toolbar does not retime the piece."""
+class _WheelOnlyWhenFocused:
+    """For the toolbar's tempo and metre boxes: the wheel changes them only once they have
+    been clicked, so a wheel turned to scroll past the toolbar does not retime the piece.
+    Qt's boxes take the focus from the wheel itself, hence the focus policy as well."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
     def wheelEvent(self, event) -> None:
         if self.hasFocus():
             super().wheelEvent(event)
         else:
             event.ignore()
+
+
+class TempoBox(_WheelOnlyWhenFocused, QSpinBox):
+    pass
+
+
+class MeterBox(_WheelOnlyWhenFocused, QComboBox):
+    pass
 
 
 class MainWindow(QMainWindow):
@@ -349,7 +362,7 @@ class MainWindow(QMainWindow):
         self.tempo_spin.setToolTip("Tempo of the piece (later tempo changes follow in "
                                    "proportion); playback and export use it")
         bar.addWidget(self.tempo_spin)
-        self.meter_combo = QComboBox()
+        self.meter_combo = MeterBox()
         self.meter_combo.addItems(METERS)
         self.meter_combo.setToolTip("Time signature of the piece: where the bar lines fall, "
                                     "and what a continuation's length in bars means")
@@ -1064,10 +1077,22 @@ class MainWindow(QMainWindow):
         ids = [i for i in self.roll.selection if i in notes] or list(notes)
         changes = {i: grid.quantized(notes[i].note, step) for i in ids}
         changes = {i: n for i, n in changes.items() if n != notes[i].note}
+        # Two notes that land on each other would look like one and sound doubled: one goes.
+        taken = {rn.note for i, rn in notes.items() if i not in changes}
+        merged = []
+        for note_id, note in sorted(changes.items()):
+            if note in taken:
+                merged.append(note_id)
+            taken.add(note)
+        for note_id in merged:
+            del changes[note_id]
         label = self.snap_combo.currentText()
-        if changes:
-            self.doc.change_notes(changes, f"Quantize {notes_text(len(changes))} to {label}")
-        self.status(f"Quantized {notes_text(len(changes))} to {label}")
+        if changes or merged:
+            self.doc.edit(f"Quantize {notes_text(len(changes) + len(merged))} to {label}",
+                          change=changes, remove=merged)
+        self.status(f"Quantized {notes_text(len(changes) + len(merged))} to {label}"
+                    + (f" ({notes_text(len(merged))} on top of another removed)"
+                       if merged else ""))
 
     def _add_selected(self, notes: list[RollNote], verb: str) -> None:
         """Add ``notes`` as one step and select them, so they can be moved on at once."""

@@ -248,6 +248,11 @@ def test_generated_notes_are_marked_by_their_own_track(tmp_path):
     merged.save(tmp_path / "merged.mid")
     assert midi_io.read_midi_with_generated(tmp_path / "merged.mid")[1] == (False,) * len(
         piece.notes)
+    tracks = mido.MidiFile(path).tracks  # the same as type 1: tempo track + one note track
+    merged = mido.MidiFile(type=1, ticks_per_beat=480)
+    merged.tracks += [tracks[0], mido.merge_tracks(tracks[1:])]
+    merged.save(tmp_path / "merged1.mid")
+    assert not any(midi_io.read_midi_with_generated(tmp_path / "merged1.mid")[1])
 
 
 @pytest.mark.parametrize("path", REAL_FILES, ids=_ids(REAL_FILES))

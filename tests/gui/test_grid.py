@@ -50,3 +50,11 @@ def test_quantized(played, step, expected):
     got = grid.quantized(played, step)
     assert got.pitch == expected.pitch and got.velocity == expected.velocity
     assert (got.start, got.end) == pytest.approx((expected.start, expected.end))
+
+
+def test_quantizing_twice_changes_nothing_even_on_triplets():
+    for step in (1 / 3, 1 / 6, 0.25, 0.5):
+        for k in range(200):
+            start = k * 0.0173
+            once = grid.quantized(Note(start, start + 0.01 * (k % 7), 60), step)
+            assert grid.quantized(once, step) == once, (step, start)
