@@ -10,11 +10,12 @@ the *real continuation*. The model continues every seed ``--takes`` times per te
 (top-p 0.95, the default settings otherwise, a fixed random seed). Each continuation, real or
 generated, is measured against its own seed:
 
-- **density ratio**: onsets per beat of the continuation over those of the seed. Median, and
+- **density ratio**: notes per beat of the continuation over those of the seed (a chord counts
+  its notes). Median, and
   the share of continuations at more than 1.5x (rushing ahead) or less than 0.5x (stalling);
 - **in key**: share of continuation notes in the seed's estimated key (``composer.keys``);
 - **in range**: share of continuation notes within the seed's pitch range widened by a fourth;
-- **top pitch**: share of the continuation's onsets on its single most frequent pitch; a
+- **top pitch**: share of the continuation's notes on its single most frequent pitch; a
   model stuck on one note scores near 1. Median, and the worst continuation;
 - **empty**: continuations with no note at all.
 
@@ -83,7 +84,7 @@ def measure(seed: list[Note], continuation: list[Note], beats: float,
     )
 
 
-def test_pieces(limit: int) -> list[tuple[str, str]]:
+def held_out_pieces(limit: int) -> list[tuple[str, str]]:
     """(piece id, path) of the test split, in a fixed order spread over the composers."""
     sources = [s for s in music21_sources() if split_of(s.piece_id) == "test"]
     by_composer: dict[str, list] = {}
@@ -105,7 +106,8 @@ def _read(path: str) -> list[Note]:
 
 
 def split_piece(notes: list[Note], seed_beats: float) -> tuple[list[Note], list[Note]] | None:
-    """Seed and real continuation (moved to start at the seed's end), if both have notes."""
+    """Seed (from beat 0) and real continuation (the next ``seed_beats``, where they are in
+    the piece, which the measures do not mind), if the seed has 4 notes and the rest one."""
     start = min((n.start for n in notes), default=0.0)
     seed = [Note(n.start - start, min(n.end - start, seed_beats), n.pitch, n.velocity)
             for n in notes if n.start - start < seed_beats]
@@ -126,8 +128,8 @@ def summarize(label: str, rows: list[Measures]) -> str:
             f"{statistics.median(ratios) if ratios else 0:9.2f}"
             f"{share([r > 1.5 for r in ratios]):>9}{share([r < 0.5 for r in ratios]):>9}"
             f"{share([m.in_key for m in full]):>9}{share([m.in_range for m in full]):>9}"
-            f"{share([statistics.median([m.top_pitch for m in full])] if full else []):>9}"
-            f"{max((m.top_pitch for m in full), default=0) * 100:8.0f}%"
+            f"{share([statistics.median([m.top_pitch for m in full])] if full else []):>10}"
+            f"{max((m.top_pitch for m in full), default=0) * 100:7.0f}%"
             f"{sum(m.empty for m in rows):7d}")
 
 
@@ -145,7 +147,7 @@ def main() -> int:
     beats = args.seed_beats
 
     started = time.monotonic()
-    chosen = test_pieces(args.pieces)
+    chosen = held_out_pieces(args.pieces)
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         scores = list(pool.map(_read, [path for _id, path in chosen]))
     pairs = [(piece_id, *pair) for (piece_id, _path), pair in
@@ -174,8 +176,9 @@ def main() -> int:
           f"{generate_seconds:.0f} s on {os.cpu_count()} cores")
     print()
     print(f"{'':24}{'n':>6}{'density':>9}{'>1.5x':>9}{'<0.5x':>9}{'in key':>9}"
-          f"{'in range':>9}{'top p.':>9}{'worst':>9}{'empty':>7}")
-    print(f"{'':24}{'':>6}{'ratio':>9}{'':>9}{'':>9}{'':>9}{'':>9}{'median':>9}{'top p.':>9}")
+          f"{'in range':>9}{'top pitch':>10}{'worst':>8}{'empty':>7}")
+    print(f"{'':24}{'':>6}{'ratio':>9}{'':>9}{'':>9}{'':>9}{'':>9}{'median':>10}"
+          f"{'top pitch':>10}")
     for label, measures in rows.items():
         print(summarize(label, measures))
     print("\nworst top pitch per row (where to listen):")
