@@ -10,7 +10,7 @@ The callable receives two keyword arguments, ``progress(fraction)`` and ``cancel
 Both also pause the worker for :data:`PAUSE` seconds once per :data:`SHARE_EVERY` seconds of
 work (:class:`_GilShare`), so that the UI thread gets the GIL in time. Why: during a 0.4 s
 generation the UI thread's 10 ms timer once fired only once (1 run in 6 of the GUI tests, and
-more often with the machine loaded); with the pauses it fired every 10-12 ms in 11 runs of 11,
+more often with the machine loaded); with the pauses it fired every 10-12 ms in 17 runs of 17,
 loaded or not, at a cost of about 5% of the work's speed. The same generation in a plain Python
 thread, without Qt, never starved a sleeping main thread, so how exactly Qt's event loop gets
 held up is not known; a real pause, however short, lets any waiting thread take the GIL.
