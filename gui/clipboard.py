@@ -13,7 +13,6 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from composer.notes import Note
 from gui.document import RollNote
 
 
@@ -43,13 +42,10 @@ def placed(clip: Clip, at: float) -> list[RollNote]:
     return [replace(rn, note=rn.note.shifted(at)) for rn in clip.notes]
 
 
-def duplicate_at(notes: Iterable[Note], grid: float | None) -> float:
-    """Where a duplicate of ``notes`` starts: right after their span, rounded up to ``grid``
-    beats (None: not rounded, for snapping switched off)."""
-    notes = list(notes)
-    first = min(n.start for n in notes)
-    span = max(n.end for n in notes) - first
+def duplicate_at(clip: Clip, first: float, grid: float | None) -> float:
+    """Where a duplicate of ``clip``, copied from beat ``first``, starts: right after its
+    length, rounded up to ``grid`` beats (None: not rounded, for snapping switched off)."""
     if grid is None:
-        return first + span
-    steps = max(math.ceil(span / grid - 1e-9), 1)
+        return first + clip.length
+    steps = max(math.ceil(clip.length / grid - 1e-9), 1)
     return first + steps * grid

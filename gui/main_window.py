@@ -1038,9 +1038,6 @@ class MainWindow(QMainWindow):
         notes = self.doc.notes
         return [notes[i] for i in sorted(self.roll.selection) if i in notes]
 
-    def _selected_notes(self) -> list[Note]:
-        return [rn.note for rn in self._selected()]
-
     def copy_notes(self) -> bool:
         clip = clipboard.clip_of(self._selected())
         if clip is None:
@@ -1061,11 +1058,13 @@ class MainWindow(QMainWindow):
             self._add_selected(clipboard.placed(self.clip, self.roll.cursor_beat), "Paste")
 
     def duplicate_notes(self) -> None:
-        clip = clipboard.clip_of(self._selected())
+        selected = self._selected()
+        clip = clipboard.clip_of(selected)
         if clip is None:
             self.status("Select notes to duplicate")
             return
-        at = clipboard.duplicate_at(self._selected_notes(), self.roll.snap_beats or None)
+        first = min(rn.note.start for rn in selected)
+        at = clipboard.duplicate_at(clip, first, self.roll.snap_beats or None)
         self._add_selected(clipboard.placed(clip, at), "Duplicate")
 
     def quantize_notes(self) -> None:

@@ -36,11 +36,17 @@ def test_a_clip_starts_at_zero_lands_where_asked_and_keeps_origins():
     ids=["one-bar", "rounded-up", "at-least-one-step", "snap-off"],
 )
 def test_duplicate_goes_right_after_the_notes(notes, grid, expected):
-    assert duplicate_at(notes, grid) == pytest.approx(expected)
+    first = min(n.start for n in notes)
+    assert duplicate_at(clip_of(RollNote(n) for n in notes), first, grid) == pytest.approx(
+        expected)
 
 
 def ids_of(window, notes):
     return [i for i, rn in window.doc.notes.items() if rn.note in notes]
+
+
+def selected_notes(window):
+    return [window.doc.notes[i].note for i in window.roll.selection]
 
 
 def doc_notes(window):
@@ -57,11 +63,11 @@ def test_copy_paste_duplicate_cut_with_keys(window, seed_file):
     QTest.keyClick(roll, Qt.Key.Key_V, CTRL)
     pasted = [n.shifted(8.0) for n in ARPEGGIO]
     assert doc_notes(window) == sorted(SEED_NOTES + tuple(pasted))
-    assert sorted(window._selected_notes()) == pasted  # selected, to be moved on at once
+    assert sorted(selected_notes(window)) == pasted  # selected, to be moved on at once
     assert window.doc.undo_stack.undoText() == "Paste 4 notes"
 
     QTest.keyClick(roll, Qt.Key.Key_D, CTRL)  # the pasted bar again, in the next bar
-    assert sorted(window._selected_notes()) == [n.shifted(12.0) for n in ARPEGGIO]
+    assert sorted(selected_notes(window)) == [n.shifted(12.0) for n in ARPEGGIO]
     assert len(window.doc.notes) == len(SEED_NOTES) + 8
 
     roll.select(ids_of(window, CHORD))
@@ -69,7 +75,7 @@ def test_copy_paste_duplicate_cut_with_keys(window, seed_file):
     assert not any(n in doc_notes(window) for n in CHORD)
     roll.set_cursor_beat(16.0)
     QTest.keyClick(roll, Qt.Key.Key_V, CTRL)
-    assert [n.shifted(12.0) for n in CHORD] == sorted(window._selected_notes())
+    assert [n.shifted(12.0) for n in CHORD] == sorted(selected_notes(window))
 
     for _ in range(4):  # paste, cut, duplicate, paste: one step each
         window.undo_action.trigger()
