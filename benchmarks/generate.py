@@ -68,8 +68,8 @@ def model_dir(requested: str | None, workdir: Path) -> tuple[Path, str]:
         return default, "models/default"
     import keras
 
-    from composer.bundle import save_bundle
-    from composer.model import ModelConfig, build_model
+    from composer.config import ModelConfig
+    from composer.model import build_model, save_bundle
     from composer.vocabulary import TokenizerSettings, Vocabulary
 
     vocab = Vocabulary(TokenizerSettings())

@@ -46,3 +46,16 @@ def atomic_file(path: str | os.PathLike, *, error: type[ComposerError] = Compose
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_text_atomic(path: str | os.PathLike, text: str, *,
+                      error: type[ComposerError] = ComposerError) -> None:
+    with atomic_file(path, error=error) as handle:
+        handle.write(text.encode())
+
+
+def write_json_atomic(path: str | os.PathLike, data, *,
+                      error: type[ComposerError] = ComposerError) -> None:
+    import json
+
+    write_text_atomic(path, json.dumps(data, indent=1, sort_keys=True), error=error)

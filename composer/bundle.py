@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from composer.atomic import atomic_file
+from composer.conditioning import Conditioning
+from composer.config import ModelConfig
 from composer.errors import ModelBundleError
-from composer.model import ModelConfig
 from composer.vocabulary import Vocabulary
 
 REQUIRED_FILES = ("weights.npz", "vocabulary.json", "config.json")
@@ -42,6 +42,7 @@ class ModelBundle:
     weights: dict[str, np.ndarray] = field(repr=False)
     info: dict = field(default_factory=dict, repr=False)  # the rest of config.json
     metrics: dict = field(default_factory=dict, repr=False)
+    conditioning: Conditioning | None = None  # names of the extra inputs' classes
 
     @property
     def keras_path(self) -> Path:
@@ -72,7 +73,9 @@ def load_bundle(path: str | os.PathLike | None = None) -> ModelBundle:
     try:
         info = json.loads((path / "config.json").read_text())
         config = ModelConfig.from_dict(info["model"])
-    except (ValueError, KeyError, TypeError) as exc:
+        conditioning = (Conditioning.from_dict(info["conditioning"])
+                        if config.conditions else None)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ModelBundleError(
             f"{path / 'config.json'}: not a valid model config ({exc})"
         ) from None
@@ -87,13 +90,16 @@ def load_bundle(path: str | os.PathLike | None = None) -> ModelBundle:
             weights = {k: data[k] for k in data.files}
     except (OSError, ValueError) as exc:
         raise ModelBundleError(f"{path / 'weights.npz'}: unreadable weights ({exc})") from None
-    bundle = ModelBundle(path, info.get("name", path.name), config, vocab, weights, info, metrics)
+    bundle = ModelBundle(path, str(info.get("name", path.name)), config, vocab, weights, info,
+                         metrics, conditioning)
     check_bundle(bundle)
     return bundle
 
 
 def expected_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
     shapes = {"embedding": (config.vocab_size, config.embedding_dim)}
+    for name, size in config.conditions:
+        shapes[f"{name}_embedding"] = (size, config.embedding_dim)
     width = config.embedding_dim
     for index, units in enumerate(config.lstm_units):
         shapes[f"lstm_{index}_kernel"] = (width, 4 * units)
@@ -106,6 +112,14 @@ def expected_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
 
 
 def check_bundle(bundle: ModelBundle) -> None:
+    conditioning = bundle.conditioning
+    if conditioning is not None:
+        sizes = {"positions": conditioning.positions, "meters": len(conditioning.meters),
+                 "styles": len(conditioning.styles), "composers": len(conditioning.composers)}
+        for name, size in bundle.config.conditions:
+            if sizes[name] != size:
+                raise ModelBundleError(f"{bundle.path}: the model has {size} '{name}' classes "
+                                       f"but config.json names {sizes[name]}")
     if bundle.config.vocab_size != len(bundle.vocab):
         raise ModelBundleError(
             f"{bundle.path}: the model expects {bundle.config.vocab_size} events but the "
@@ -119,50 +133,3 @@ def check_bundle(bundle: ModelBundle) -> None:
                 f"{bundle.path}: weights '{key}' have shape {tuple(bundle.weights[key].shape)}, "
                 f"expected {shape} (vocabulary or config mismatch)"
             )
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    with atomic_file(path, error=ModelBundleError) as handle:
-        handle.write(text.encode())
-
-
-def write_json_atomic(path: Path, data) -> None:
-    write_text_atomic(path, json.dumps(data, indent=1, sort_keys=True))
-
-
-def save_bundle(
-    folder: str | os.PathLike,
-    keras_model,
-    config: ModelConfig,
-    vocab: Vocabulary,
-    *,
-    info: dict | None = None,
-    weights_dtype: str = "float32",
-    card: str | None = None,
-) -> Path:
-    """Write a complete bundle from a trained Keras model (imports Keras)."""
-    import keras
-
-    from composer.model import build_model, export_weights
-
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    # A fresh uncompiled copy carries no optimizer state into the saved file.
-    clean = build_model(config)
-    clean.set_weights(keras_model.get_weights())
-    tmp_keras = folder / ".model.tmp.keras"
-    keras.saving.save_model(clean, tmp_keras)
-    os.replace(tmp_keras, folder / "model.keras")
-    weights = {k: v.astype(weights_dtype) for k, v in export_weights(clean, config).items()}
-    tmp_npz = folder / ".weights.tmp.npz"
-    np.savez_compressed(tmp_npz, **weights)
-    os.replace(tmp_npz, folder / "weights.npz")
-    write_text_atomic(folder / "vocabulary.json", vocab.to_json())
-    data = dict(info or {})
-    data["model"] = json.loads(config.to_json())
-    data.setdefault("name", folder.name)
-    data["weights_dtype"] = weights_dtype
-    write_json_atomic(folder / "config.json", data)
-    if card is not None:
-        write_text_atomic(folder / "card.md", card)
-    return folder

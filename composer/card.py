@@ -12,7 +12,8 @@ import platform
 import shutil
 from pathlib import Path
 
-from composer.bundle import ModelBundle, load_bundle, write_json_atomic, write_text_atomic
+from composer.atomic import write_json_atomic, write_text_atomic
+from composer.bundle import ModelBundle, load_bundle
 
 TARGET_RATIO = 0.65  # the project's quality bar: NLL at most 0.65x the best n-gram's
 

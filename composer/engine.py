@@ -19,6 +19,13 @@ is folded into one table of shape ``(vocab, 4H)`` (a row lookup replaces a matri
 for the layers above, the input and recurrent matrices are stacked so each layer costs one
 matrix product per step. Every array is float32 (the shipped weights may be float16 on disk).
 
+Extra inputs (position in the bar, metre, style, composer; composer.conditioning) are
+embeddings added to the event's embedding before layer 0, so each folds the same way into a
+table ``(classes, 4H)`` (without the bias): one row addition per input and step. Style and
+composer do not change during a take, so their rows are added once into a per-stream
+``context`` (:meth:`LSTMEngine.context`). A model without an input ignores it; a model with
+one that is not given sees class 0, "unknown".
+
 Batching: ``step`` advances N independent streams (takes) in one call; states are ``(N, H)``.
 A seed is primed once with batch 1 (:meth:`LSTMEngine.prime`) and the state is then copied to
 the N takes with :meth:`LSTMEngine.broadcast`.
@@ -37,7 +44,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from composer.bundle import ModelBundle
+from composer.config import CONDITIONS
 from composer.errors import ModelBundleError
+
+PER_STEP = ("positions", "meters")  # change with time; the others are per stream
 
 
 @dataclass(frozen=True)
@@ -81,8 +91,13 @@ class LSTMEngine:
         self._recurrents = [np.ascontiguousarray(w(f"lstm_{i}_recurrent") * scales[i])
                             for i in range(layers)]
         self._biases = [w(f"lstm_{i}_bias") * scales[i] for i in range(layers)]
-        # Layer 0: embedding @ kernel + bias folded into one lookup table (vocab, 4H).
+        # Layer 0: embedding @ kernel + bias folded into one lookup table (vocab, 4H), and
+        # each extra input's embedding @ kernel into its own (classes, 4H).
         self._table = embedding @ kernels[0] + self._biases[0]
+        self._condition_tables = {
+            name: np.ascontiguousarray(w(f"{name}_embedding") @ kernels[0])
+            for name in CONDITIONS if f"{name}_embedding" in weights
+        }
         self._kernels = kernels
         # Layers above: [kernel; recurrent] stacked so one product covers [x, h].
         self._stacked = [
@@ -95,6 +110,36 @@ class LSTMEngine:
     @classmethod
     def from_bundle(cls, bundle: ModelBundle) -> LSTMEngine:
         return cls(bundle.weights, len(bundle.config.lstm_units))
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The extra inputs this model takes."""
+        return tuple(self._condition_tables)
+
+    def context(self, batch: int, **classes: int | Sequence[int] | np.ndarray) -> np.ndarray:
+        """The per-stream rows of the inputs that stay fixed during a take (``styles``,
+        ``composers``; class 0 where not given), shape ``(batch, 4H0)``."""
+        row = np.zeros((batch, 4 * self.units[0]), dtype=np.float32)
+        for name, table in self._condition_tables.items():
+            if name in PER_STEP:
+                continue
+            ids = np.broadcast_to(np.asarray(classes.get(name, 0), dtype=np.intp), (batch,))
+            row += table[ids]
+        return row
+
+    def _per_step(self, inputs: dict | None, count: int) -> np.ndarray | None:
+        """Sum of the per-step input rows for ``count`` positions (or streams)."""
+        total = None
+        for name in PER_STEP:
+            table = self._condition_tables.get(name)
+            if table is None:
+                continue
+            given = None if inputs is None else inputs.get(name)
+            ids = (np.zeros(count, dtype=np.intp) if given is None
+                   else np.asarray(given, dtype=np.intp).reshape(-1))
+            rows = table[ids]
+            total = rows if total is None else total + rows
+        return total
 
     @property
     def layers(self) -> int:
@@ -131,13 +176,23 @@ class LSTMEngine:
         c = t[:, units : 2 * units] * c + t[:, :units] * t[:, 2 * units : 3 * units]
         return sig_o * np.tanh(c), c
 
-    def step(self, ids: np.ndarray | Sequence[int], state: LSTMState
+    def step(self, ids: np.ndarray | Sequence[int], state: LSTMState,
+             inputs: dict | None = None, context: np.ndarray | None = None,
              ) -> tuple[np.ndarray, LSTMState]:
-        """Feed one id per stream; returns logits ``(batch, vocab)`` and the new state."""
+        """Feed one id per stream; returns logits ``(batch, vocab)`` and the new state.
+
+        ``inputs`` maps ``positions``/``meters`` to one class per stream (the moment after
+        this event); ``context`` is :meth:`context` for the streams.
+        """
         ids = np.asarray(ids, dtype=np.intp).reshape(-1)
         if ids.shape[0] != state.batch:
             raise ValueError(f"{ids.shape[0]} ids for a state of batch {state.batch}")
         z = self._table[ids]  # a fresh array (fancy indexing copies)
+        if self._condition_tables:
+            extra = self._per_step(inputs, ids.shape[0])
+            if extra is not None:
+                z += extra
+            z += context if context is not None else self.context(ids.shape[0])
         z += state.h[0] @ self._recurrents[0]
         h, c = self._cell(z, state.c[0])
         hs, cs = [h], [c]
@@ -149,9 +204,15 @@ class LSTMEngine:
         return h @ self._dense + self._dense_bias, LSTMState(tuple(hs), tuple(cs))
 
     # ----- whole sequences --------------------------------------------------------------
-    def run(self, ids: Sequence[int] | np.ndarray, state: LSTMState | None = None
+    def run(self, ids: Sequence[int] | np.ndarray, state: LSTMState | None = None,
+            inputs: dict | None = None, context: np.ndarray | None = None,
             ) -> tuple[np.ndarray, LSTMState]:
-        """Feed a whole sequence to one stream (batch 1); logits ``(T, vocab)`` and the state.
+        """Feed one sequence of ids to every stream of ``state`` (batch 1 by default).
+
+        Returns logits ``(T, vocab)`` for one stream, ``(T, batch, vocab)`` for several, and
+        the state. ``inputs`` holds the per-step classes for the T events (``positions``,
+        ``meters``); ``context`` (:meth:`context`) may differ per stream: this is how one seed
+        is scored under several styles at once.
 
         Layer by layer: the input projections of all T positions are one matrix product, only
         the recurrent part is sequential. This is how a seed is primed.
@@ -159,26 +220,39 @@ class LSTMEngine:
         ids = np.asarray(ids, dtype=np.intp).reshape(-1)
         if ids.size == 0:
             raise ValueError("an empty sequence has no logits")
-        state = state or self.initial_state(1)
-        if state.batch != 1:
-            raise ValueError("run() feeds one stream: pass a batch-1 state")
+        batch = state.batch if state is not None else (
+            1 if context is None else int(context.shape[0]))
+        state = state or self.initial_state(batch)
+        if context is not None and context.shape[0] != batch:
+            raise ValueError("one context row per stream")
         projected = self._table[ids]  # (T, 4H0)
+        if self._condition_tables:
+            extra = self._per_step(inputs, ids.size)
+            if extra is not None:
+                projected = projected + extra
+            context = context if context is not None else self.context(batch)
         hs, cs = [], []
         outputs: np.ndarray | None = None
         for layer in range(self.layers):
             if outputs is not None:
                 projected = outputs @ self._kernels[layer] + self._biases[layer]
+            elif context is not None:
+                projected = projected[:, None, :] + context[None, :, :]  # (T, N, 4H)
+            else:
+                projected = np.repeat(projected[:, None, :], batch, axis=1)
             h, c = state.h[layer], state.c[layer]
-            outputs = np.empty((ids.size, self.units[layer]), dtype=np.float32)
+            outputs = np.empty((ids.size, batch, self.units[layer]), dtype=np.float32)
             recurrent = self._recurrents[layer]
             for t in range(ids.size):
-                h, c = self._cell(projected[t : t + 1] + h @ recurrent, c)
-                outputs[t] = h[0]
+                h, c = self._cell(projected[t] + h @ recurrent, c)
+                outputs[t] = h
             hs.append(h)
             cs.append(c)
-        return outputs @ self._dense + self._dense_bias, LSTMState(tuple(hs), tuple(cs))
+        logits = outputs @ self._dense + self._dense_bias
+        return (logits[:, 0] if batch == 1 else logits), LSTMState(tuple(hs), tuple(cs))
 
-    def prime(self, ids: Sequence[int] | np.ndarray) -> tuple[np.ndarray, LSTMState]:
+    def prime(self, ids: Sequence[int] | np.ndarray, inputs: dict | None = None,
+              context: np.ndarray | None = None) -> tuple[np.ndarray, LSTMState]:
         """Logits after the last id ``(vocab,)`` and the batch-1 state: ready to sample."""
-        logits, state = self.run(ids)
+        logits, state = self.run(ids, inputs=inputs, context=context)
         return logits[-1], state

@@ -24,6 +24,18 @@ windows also start in mid-piece without BOS).
 Length: ``bars`` of the time signature in force at the seed's end, or ``seconds`` at the tempo
 in force there. Every take is exactly that long: notes still sounding at the end are closed
 there.
+
+Extra inputs (a model trained with them; composer.conditioning): every event is given the
+position in the bar and the metre from the seed's time signatures (the continuation keeps the
+one in force at its start), so the model knows where beat one is; every take is given a style
+and a composer. The style, unless the user names one, is the one under which the model finds
+the seed most likely (the seed is scored under every style at once, as a batch, while it is
+primed; a prior favours the styles the model saw most), and the composer is "unknown" unless
+named.
+
+Random numbers: take ``k`` draws from its own generator, seeded by ``(random_seed, k)``, so a
+take does not depend on how many takes are made with it: ``first_take=k, takes=1`` gives take
+``k`` of a larger batch again, alone.
 """
 
 from __future__ import annotations
@@ -31,15 +43,17 @@ from __future__ import annotations
 import math
 import weakref
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from composer import meter
 from composer.bundle import ModelBundle
-from composer.engine import LSTMEngine
+from composer.conditioning import STYLE_PRIOR, token_features
+from composer.engine import LSTMEngine, LSTMState
 from composer.errors import ComposerError, MidiFileError, SettingsError
 from composer.keys import estimate_key
-from composer.notes import Note, PedalSpan, Piece, TimeSignature
+from composer.notes import Note, PedalSpan, Piece, TempoChange, TimeSignature
 from composer.sampling import Constraints, TakeTracker, sample_ids
 from composer.tokenizer import DecoderState, Tokenizer
 from composer.vocabulary import TokenizerSettings
@@ -69,6 +83,11 @@ class GenerationSettings:
     pitch_range: tuple[int, int] | None = None
     max_polyphony: int = 10
     repetition_guard: bool = True
+    style: str | None = None  # None: the style the model finds the seed most likely in
+    composer: str | None = None  # None: unknown
+    bar_grid: bool = True  # tell the model where the bar lines are (off: free-time phrases)
+    first_take: int = 0  # index of the first take: regenerate take k alone with first_take=k
+    start_beat: float | None = None  # where to continue; None: after the seed (see above)
 
     def validate(self) -> None:
         """Raise ``SettingsError`` with a plain message for anything that cannot work."""
@@ -92,6 +111,13 @@ class GenerationSettings:
                                              or self.random_seed < 0):
             raise SettingsError(f"the random seed must be a whole number >= 0 "
                                 f"(got {self.random_seed})")
+        if self.start_beat is not None and not (
+                isinstance(self.start_beat, (int, float)) and math.isfinite(self.start_beat)
+                and 0 < self.start_beat <= MAX_BEATS):
+            raise SettingsError(f"the start beat must be above 0 (got {self.start_beat})")
+        if int(self.first_take) != self.first_take or self.first_take < 0:
+            raise SettingsError(f"the first take must be a whole number >= 0 "
+                                f"(got {self.first_take})")
         if int(self.max_polyphony) != self.max_polyphony or self.max_polyphony < 1:
             raise SettingsError(f"max polyphony must be at least 1 (got {self.max_polyphony})")
         if self.pitch_range is not None:
@@ -113,25 +139,18 @@ class Take:
     start_beat: float  # where the continuation starts (seed end, on the grid)
     end_beat: float
     ids: tuple[int, ...]  # the generated event ids
+    style: str | None = None  # the style it was generated in (None: a model without styles)
 
 
 # ----- where and how long -----------------------------------------------------------------
 def signature_at(seed: Piece, beat: float) -> TimeSignature:
     """The time signature in force at ``beat``."""
-    current = TimeSignature(0.0)
-    for signature in sorted(seed.time_signatures, key=lambda s: s.beat):
-        if signature.beat <= beat:
-            current = signature
-    return current
+    return meter.signature_at(seed.time_signatures, beat)
 
 
 def tempo_at(seed: Piece, beat: float) -> float:
     """The tempo (bpm) in force at ``beat``."""
-    bpm = seed.bpm
-    for change in sorted(seed.tempos, key=lambda t: t.beat):
-        if change.beat <= beat:
-            bpm = change.bpm
-    return bpm
+    return meter.tempo_at(seed.tempos, beat)
 
 
 def seed_end_beat(seed: Piece, steps_per_beat: int = 12) -> float:
@@ -151,9 +170,10 @@ def seed_end_beat(seed: Piece, steps_per_beat: int = 12) -> float:
     return last
 
 
-def continuation_beats(seed: Piece, settings: GenerationSettings) -> float:
+def continuation_beats(seed: Piece, settings: GenerationSettings,
+                       steps_per_beat: int = 12) -> float:
     """Length of the continuation in beats."""
-    start = seed_end_beat(seed)
+    start = seed_end_beat(seed, steps_per_beat)
     if settings.seconds is not None:
         return settings.seconds * tempo_at(seed, start) / 60.0
     return float(settings.bars) * signature_at(seed, start).beats_per_bar
@@ -171,6 +191,14 @@ class _Plan:
     history: tuple[Note, ...]
     constraints: Constraints
     after_short_shift: bool
+    # Extra inputs: classes for the primed events, and per step of the continuation (index =
+    # steps from its start, one bar beyond its end); empty for a model without them.
+    prime_positions: np.ndarray = field(default_factory=lambda: np.zeros(0, np.intp))
+    prime_meters: np.ndarray = field(default_factory=lambda: np.zeros(0, np.intp))
+    step_positions: np.ndarray = field(default_factory=lambda: np.zeros(1, np.intp))
+    step_meters: np.ndarray = field(default_factory=lambda: np.zeros(1, np.intp))
+    style: str | None = None  # None: choose from the seed (or a model without styles)
+    composer_id: int = 0
 
     def tracker(self, bundle: ModelBundle) -> TakeTracker:
         return TakeTracker(
@@ -179,16 +207,37 @@ class _Plan:
             after_short_shift=self.after_short_shift,
         )
 
+    def step_inputs(self, steps: np.ndarray) -> dict[str, np.ndarray]:
+        """Position and metre classes at ``steps`` (from the continuation's start)."""
+        index = np.minimum(steps, len(self.step_positions) - 1)
+        return {"positions": self.step_positions[index], "meters": self.step_meters[index]}
+
+
+def cut_seed(seed: Piece, beat: float) -> Piece:
+    """The seed up to ``beat``: later notes and pedal dropped, those that ring on cut there."""
+    notes = [replace(n, end=min(n.end, beat)) for n in seed.notes if n.start < beat - 1e-9]
+    pedals = [PedalSpan(p.start, min(p.end, beat)) for p in seed.pedals if p.start < beat - 1e-9]
+    return replace(seed, notes=tuple(sorted(notes)), pedals=tuple(sorted(pedals)))
+
 
 def _plan(bundle: ModelBundle, seed: Piece, settings: GenerationSettings) -> _Plan:
     settings.validate()
-    if not seed.notes:
-        raise MidiFileError("the seed has no notes, nothing to continue")
     vocab = bundle.vocab
     tokenizer = Tokenizer(vocab.settings)
     spb = vocab.settings.steps_per_beat
-    start = seed_end_beat(seed, spb)
-    beats = continuation_beats(seed, settings)
+    if settings.start_beat is not None:
+        seed = cut_seed(seed, round(settings.start_beat * spb) / spb)
+    if not seed.notes:
+        raise MidiFileError("the seed has no notes, nothing to continue")
+    if settings.start_beat is not None:
+        start = round(settings.start_beat * spb) / spb
+        if settings.seconds is not None:
+            beats = settings.seconds * tempo_at(seed, start) / 60.0
+        else:
+            beats = float(settings.bars) * signature_at(seed, start).beats_per_bar
+    else:
+        start = seed_end_beat(seed, spb)
+        beats = continuation_beats(seed, settings, spb)
     if beats > MAX_BEATS:
         raise SettingsError(f"the continuation would be {beats:.0f} beats long; "
                             f"at most {MAX_BEATS:.0f} are allowed")
@@ -206,9 +255,7 @@ def _plan(bundle: ModelBundle, seed: Piece, settings: GenerationSettings) -> _Pl
     state = DecoderState(vocab)
     for token in ids:
         state.feed(token)
-    prime = ids[-PRIME_TOKENS:]
-    if not prime:
-        prime = [vocab.bos]
+    prime = ids[-PRIME_TOKENS:] or [vocab.bos]
     quantized = tokenizer.quantize(notes)
     history = tuple(n.shifted(window) for n in quantized)
     start_step = round(start * spb)
@@ -227,8 +274,49 @@ def _plan(bundle: ModelBundle, seed: Piece, settings: GenerationSettings) -> _Pl
     )
     last = prime[-1]
     short_shift = vocab.shift_base <= last < vocab.shift(vocab.settings.max_shift_steps)
+    extra = _input_plan(bundle, seed, settings, ids, prime, round(window * spb), start_step,
+                        target_steps, signature)
     return _Plan(tuple(prime), start, start_step, target_steps, state.velocity_bin,
-                 min(0, last_end - start_step), history, constraints, short_shift)
+                 min(0, last_end - start_step), history, constraints, short_shift, **extra)
+
+
+def _input_plan(bundle: ModelBundle, seed: Piece, settings: GenerationSettings, ids: list[int],
+                prime: list[int], window_step: int, start_step: int, target_steps: int,
+                signature: TimeSignature) -> dict:
+    """The extra inputs of a plan (nothing for a model without them)."""
+    conditioning = bundle.conditioning
+    if conditioning is None:
+        return {}
+    for name, given, known in (("style", settings.style, conditioning.styles),
+                               ("composer", settings.composer, conditioning.composers)):
+        if given is not None and given not in known:  # "unknown" (class 0) is allowed
+            raise SettingsError(f"unknown {name} {given!r}; the model knows: "
+                                f"{', '.join(known[1:])}")
+    vocab = bundle.vocab
+    spb = vocab.settings.steps_per_beat
+    positions_count = conditioning.positions
+    if settings.bar_grid:
+        signatures = list(seed.time_signatures) or [TimeSignature(0.0)]
+        # Beyond the seed's end its time signature holds: later changes of the seed (past
+        # where the continuation starts) do not apply to music that is not the seed's.
+        signatures = [s for s in signatures if s.beat <= start_step / spb + 1e-9] or [signature]
+        positions, meters = token_features(np.asarray(ids, np.int64), vocab, signatures,
+                                           start_step=window_step, positions=positions_count)
+        steps = start_step + np.arange(target_steps + vocab.settings.max_shift_steps + 1)
+        within, meter_index = meter.step_positions(signatures, steps, spb)
+        step_positions = (np.minimum(within, positions_count - 2) + 1).astype(np.intp)
+        step_meters = (meter_index + 1).astype(np.intp)
+        cut = len(ids) - len(prime)
+        prime_positions = positions[cut:].astype(np.intp)
+        prime_meters = meters[cut:].astype(np.intp)
+        if len(prime) == 1 and prime[0] == vocab.bos and not ids:
+            prime_positions = prime_meters = np.zeros(1, np.intp)
+    else:
+        prime_positions = prime_meters = np.zeros(len(prime), np.intp)
+        step_positions = step_meters = np.zeros(1, np.intp)
+    return {"prime_positions": prime_positions, "prime_meters": prime_meters,
+            "step_positions": step_positions, "step_meters": step_meters,
+            "style": settings.style, "composer_id": conditioning.composer_id(settings.composer)}
 
 
 def _allowed_pitches(bundle: ModelBundle, seed: Piece, settings: GenerationSettings,
@@ -266,43 +354,103 @@ def engine_for(bundle: ModelBundle) -> LSTMEngine:
     return engine
 
 
+# ----- priming and the style ----------------------------------------------------------------
+@dataclass(frozen=True)
+class Primed:
+    """The model after the seed: next-event logits ``(vocab,)``, the batch-1 state, the
+    per-take context rows of style and composer, and the style chosen."""
+
+    logits: np.ndarray
+    state: LSTMState
+    context: np.ndarray | None
+    style: str | None
+    style_scores: dict[str, float]  # mean log-probability per seed event, per style tried
+
+
+def prime(bundle: ModelBundle, plan: _Plan) -> Primed:
+    """Run the seed through the model; choose the style if the plan leaves it open."""
+    engine = engine_for(bundle)
+    conditioning = bundle.conditioning
+    if conditioning is None or "styles" not in engine.inputs:
+        logits, state = engine.prime(plan.prime_ids)
+        return Primed(logits, state, None, None, {})
+    inputs = {"positions": plan.prime_positions, "meters": plan.prime_meters}
+    candidates = [plan.style] if plan.style is not None else list(conditioning.styles[1:])
+    context = engine.context(len(candidates),
+                             styles=[conditioning.style_id(c) for c in candidates],
+                             composers=plan.composer_id)
+    logits, state = engine.run(plan.prime_ids, inputs=inputs, context=context)
+    if len(candidates) == 1:
+        return Primed(logits[-1], state, context[:1], candidates[0], {})
+    ids = np.asarray(plan.prime_ids[1:], dtype=np.intp)
+    scores = {}
+    for index, style in enumerate(candidates):
+        row = logits[:-1, index].astype(np.float64)
+        peak = row.max(axis=1, keepdims=True)
+        log_norm = np.log(np.exp(row - peak).sum(axis=1)) + peak[:, 0]
+        picked = row[np.arange(len(ids)), ids] - log_norm
+        scores[style] = float(picked.sum()) / max(len(ids), 1)
+    count = max(len(ids), 1)
+    best = max(range(len(candidates)), key=lambda i: scores[candidates[i]] * count
+               + math.log(STYLE_PRIOR.get(candidates[i], 0.05)))
+    chosen = LSTMState(tuple(h[best : best + 1] for h in state.h),
+                       tuple(c[best : best + 1] for c in state.c))
+    return Primed(logits[-1, best], chosen, context[best : best + 1], candidates[best], scores)
+
+
 # ----- the sampling loop ------------------------------------------------------------------
+def take_rngs(settings: GenerationSettings, takes: int) -> list[np.random.Generator]:
+    """One generator per take, seeded by (random seed, take index)."""
+    first = int(settings.first_take)
+    if settings.random_seed is None:
+        entropy = np.random.SeedSequence().entropy
+        return [np.random.default_rng([entropy, first + i]) for i in range(takes)]
+    return [np.random.default_rng([int(settings.random_seed), first + i]) for i in range(takes)]
+
+
 def _run(
     bundle: ModelBundle,
     plan: _Plan,
     settings: GenerationSettings,
     takes: int,
     cancelled: Callable[[], bool] | None,
+    primed: Primed | None = None,
 ) -> Iterator[tuple[list[TakeTracker], list[list[int]]]]:
     """Sample all takes together; yields (trackers, ids so far) after every event."""
     engine = engine_for(bundle)
-    logits, state = engine.prime(plan.prime_ids)
-    logits = np.repeat(logits[None, :], takes, axis=0)
-    state = LSTMEngine.broadcast(state, takes)
+    primed = primed or prime(bundle, plan)
+    logits = np.repeat(primed.logits[None, :], takes, axis=0)
+    state = LSTMEngine.broadcast(primed.state, takes)
+    context = None if primed.context is None else np.repeat(primed.context, takes, axis=0)
     trackers = [plan.tracker(bundle) for _ in range(takes)]
     ids: list[list[int]] = [[] for _ in range(takes)]
     active = [True] * takes
-    rng = np.random.default_rng(settings.random_seed)
+    rngs = take_rngs(settings, takes)
+    steps = np.zeros(takes, dtype=np.intp)
     while True:
         if cancelled is not None and cancelled():
             raise GenerationCancelled("generation cancelled")
         offsets = np.empty((takes, logits.shape[1]))
         for index, tracker in enumerate(trackers):
             offsets[index] = tracker.offsets()
-        chosen = sample_ids(logits, rng, temperature=settings.temperature, top_k=settings.top_k,
-                            top_p=settings.top_p, bias=offsets)
+        uniforms = np.array([rng.random() for rng in rngs])
+        chosen = sample_ids(logits, None, temperature=settings.temperature, top_k=settings.top_k,
+                            top_p=settings.top_p, bias=offsets, uniforms=uniforms)
         for index, tracker in enumerate(trackers):
             if active[index]:
                 tracker.feed(int(chosen[index]))
                 ids[index].append(int(chosen[index]))
                 active[index] = tracker.step < plan.target_steps
+            steps[index] = tracker.step
         yield trackers, ids
         if not any(active):
             return
-        logits, state = engine.step(chosen, state)
+        inputs = plan.step_inputs(steps) if context is not None else None
+        logits, state = engine.step(chosen, state, inputs, context)
 
 
-def _take(index: int, plan: _Plan, tracker: TakeTracker, ids: list[int], spb: int) -> Take:
+def _take(index: int, plan: _Plan, tracker: TakeTracker, ids: list[int], spb: int,
+          style: str | None = None) -> Take:
     state = tracker.state
     state.step = min(state.step, plan.target_steps)  # a last long shift may overshoot the end
     decoded = state.finish()
@@ -314,6 +462,7 @@ def _take(index: int, plan: _Plan, tracker: TakeTracker, ids: list[int], spb: in
         start_beat=start,
         end_beat=start + plan.target_steps / spb,
         ids=tuple(ids),
+        style=style,
     )
 
 
@@ -330,14 +479,17 @@ def generate(
     takes = int(settings.takes)
     if progress is not None:
         progress(0.0)
+    primed = prime(bundle, plan)
     last: tuple[list[TakeTracker], list[list[int]]] = ([], [])
-    for count, last in enumerate(_run(bundle, plan, settings, takes, cancelled)):
+    for count, last in enumerate(_run(bundle, plan, settings, takes, cancelled, primed)):
         if progress is not None and count % PROGRESS_EVERY == PROGRESS_EVERY - 1:
             done = min(min(t.step for t in last[0]) / plan.target_steps, 1.0)
             progress(done)
     trackers, ids = last
     spb = bundle.vocab.settings.steps_per_beat
-    result = [_take(i, plan, t, ids[i], spb) for i, t in enumerate(trackers)]
+    first = int(settings.first_take)
+    result = [_take(first + i, plan, t, ids[i], spb, primed.style)
+              for i, t in enumerate(trackers)]
     if progress is not None:
         progress(1.0)
     return result
@@ -398,3 +550,38 @@ def merge(seed: Piece, take: Take) -> Piece:
         notes=tuple(sorted(seed_notes + list(take.notes))),
         pedals=tuple(sorted(seed.pedals + take.pedals)),
     )
+
+
+def continuation_piece(seed: Piece, take: Take) -> Piece:
+    """Only the new music, moved so it starts at the bar line at or before its first beat,
+    with the tempo and time signature in force where it starts."""
+    signature = signature_at(seed, take.start_beat)
+    origin = meter.bar_start(seed.time_signatures, take.start_beat)
+    return Piece(
+        notes=tuple(n.shifted(-origin) for n in take.notes),
+        pedals=tuple(p.shifted(-origin) for p in take.pedals),
+        tempos=(TempoChange(0.0, tempo_at(seed, take.start_beat)),),
+        time_signatures=(TimeSignature(0.0, signature.numerator, signature.denominator),),
+        program=seed.program,
+    )
+
+
+def provenance(bundle: ModelBundle, seed_name: str, settings: GenerationSettings, take: Take,
+               version: str) -> list[str]:
+    """Text events that say how a take was made, so it can be made again."""
+    options = (f"temperature={settings.temperature:g} top_k={settings.top_k} "
+               f"top_p={settings.top_p:g} random_seed={settings.random_seed} "
+               f"take={take.index + 1}")
+    if settings.key_lock:
+        options += " key_lock"
+    if settings.pitch_range:
+        options += f" pitch_range={settings.pitch_range[0]}-{settings.pitch_range[1]}"
+    if take.style is not None:
+        options += f" style={take.style}"
+    if settings.composer is not None:
+        options += f" composer={settings.composer}"
+    return [
+        f"composer {version}: continued by model '{bundle.name}'",
+        f"seed: {seed_name}; continuation from beat {take.start_beat:g}",
+        f"settings: {options}",
+    ]

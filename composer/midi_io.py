@@ -49,6 +49,8 @@ MAX_TEXTS = 100  # text events kept (titles, credits); the rest are read past
 DRUM_CHANNEL = 9
 PEDAL_CC = 64
 WRITE_TICKS_PER_BEAT = 480
+# File names read as MIDI everywhere (corpus folders, the app's Open and drop, the CLI).
+MIDI_SUFFIXES = frozenset({".mid", ".midi", ".kar", ".rmi", ".smf"})
 
 # Data bytes of each channel message (by the high nibble of the status byte).
 _DATA_BYTES = {0x80: 2, 0x90: 2, 0xA0: 2, 0xB0: 2, 0xC0: 1, 0xD0: 1, 0xE0: 2}

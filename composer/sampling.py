@@ -88,19 +88,21 @@ def nucleus_support(logits: np.ndarray, top_k: int = 0, top_p: float = 1.0) -> n
 
 def sample_ids(
     logits: np.ndarray,
-    rng: np.random.Generator,
+    rng: np.random.Generator | None,
     *,
     temperature: float = 1.0,
     top_k: int = 0,
     top_p: float = 1.0,
     allowed: np.ndarray | None = None,
     bias: np.ndarray | None = None,
+    uniforms: np.ndarray | None = None,
 ) -> np.ndarray:
     """One id per row of ``logits`` ``(N, V)``.
 
     Order: divide by the temperature, add ``bias`` (the repetition guard; ``-inf`` forbids),
     drop what ``allowed`` forbids, then top-k and top-p over what is left, then draw. Each row
-    must allow at least one id. Deterministic for a given ``rng`` state.
+    must allow at least one id. Deterministic for a given ``rng`` state, or for given
+    ``uniforms`` (one number in [0, 1) per row: takes with generators of their own).
     """
     x = np.multiply(np.atleast_2d(logits), 1.0 / temperature, dtype=np.float64)
     if bias is not None:
@@ -109,7 +111,8 @@ def sample_ids(
         x[~allowed] = -np.inf
     cumulative = np.cumsum(_filtered_weights(x, top_k, top_p), axis=1)
     total = cumulative[:, -1]
-    u = np.minimum(rng.random(x.shape[0]) * total, np.nextafter(total, 0.0))
+    draws = uniforms if uniforms is not None else rng.random(x.shape[0])
+    u = np.minimum(np.asarray(draws) * total, np.nextafter(total, 0.0))
     return (cumulative <= u[:, None]).sum(axis=1)
 
 

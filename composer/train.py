@@ -10,7 +10,9 @@ would have seen without the interruption.
 
 Validation loss is the exact mean NLL per (non-padding) event in nats on a fixed set of
 validation windows, computed here rather than taken from Keras (whose weighted mean also counts
-padding positions).
+padding positions). With piano pieces in the data, half the windows come from the piano
+pieces and half from the rest, each half is logged on its own, and their mean decides early
+stopping: a model that gets better at piano while it forgets the chorales does not improve.
 """
 
 from __future__ import annotations
@@ -25,13 +27,18 @@ from pathlib import Path
 
 import numpy as np
 
-from composer.bundle import save_bundle, write_json_atomic
-from composer.dataset import Batch, WindowSampler, validation_batch
+from composer.atomic import write_json_atomic
+from composer.conditioning import STYLES, Conditioning
+from composer.config import ModelConfig, TrainConfig
+from composer.dataset import Batch, PieceInputs, WindowSampler, validation_batch
 from composer.errors import ComposerError
-from composer.model import ModelConfig, TrainConfig, build_model
+from composer.meter import UNKNOWN
+from composer.model import build_model, save_bundle
 from composer.vocabulary import Vocabulary
 
-LOG_FIELDS = ["epoch", "loss", "val_loss", "lr", "minutes", "tokens_seen", "tokens_per_s"]
+LOG_FIELDS = ["epoch", "loss", "val_loss", "val_piano", "val_scores", "lr", "minutes",
+              "tokens_seen", "tokens_per_s"]
+PIANO = "piano"
 
 
 class TrainingError(ComposerError):
@@ -45,6 +52,11 @@ class TrainingData:
     train_composers: tuple[str, ...]
     valid: tuple[np.ndarray, ...]
     description: dict  # pieces and tokens per split, for the model card
+    conditioning: Conditioning | None = None
+    train_inputs: PieceInputs | None = None
+    valid_inputs: PieceInputs | None = None
+    train_styles: tuple[str, ...] = ()
+    valid_styles: tuple[str, ...] = ()
 
 
 @dataclass
@@ -85,10 +97,10 @@ def anneal_factor(minutes: float, max_minutes: float) -> float:
     return max(0.1, 1.0 - 0.9 * (minutes - start) / (max_minutes - start))
 
 
-def _val_loss(model, batch: Batch, batch_size: int) -> float:
+def _val_loss(model, batch: Batch, batch_size: int, names: Sequence[str] = ()) -> float:
     # predict() runs the compiled graph; calling the model eagerly is many times slower.
-    logits = np.asarray(model.predict(batch.inputs, batch_size=batch_size, verbose=0),
-                        dtype=np.float64)
+    logits = np.asarray(model.predict(batch.model_inputs(names), batch_size=batch_size,
+                                      verbose=0), dtype=np.float64)
     logits -= logits.max(axis=-1, keepdims=True)
     log_probs = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
     picked = np.take_along_axis(log_probs, batch.targets[..., None], axis=-1)[..., 0]
@@ -159,6 +171,26 @@ class Trainer:
                 writer.writeheader()
             writer.writerow(row)
 
+    def _validation_sets(self, cfg: TrainConfig, names: Sequence[str]) -> dict[str, Batch]:
+        """Fixed validation windows: piano and the rest apart when both exist."""
+        data = self.data
+        styles = data.valid_styles or ("scores",) * len(data.valid)
+        parts = {PIANO: [i for i, s in enumerate(styles) if s == PIANO],
+                 "scores": [i for i, s in enumerate(styles) if s != PIANO]}
+        parts = {k: v for k, v in parts.items() if v}
+        windows = max(1, cfg.validation_windows // len(parts))
+        result = {}
+        for key, keep in parts.items():
+            inputs = None
+            if names and data.valid_inputs is not None:
+                vi = data.valid_inputs
+                inputs = PieceInputs([vi.positions[i] for i in keep], [vi.meters[i] for i in keep],
+                                     [vi.styles[i] for i in keep], [vi.composers[i] for i in keep])
+            result[key] = validation_batch([data.valid[i] for i in keep], data.vocab,
+                                           length=cfg.sequence_length, windows=windows,
+                                           seed=cfg.seed, inputs=inputs)
+        return result
+
     # ----- the loop ----------------------------------------------------------------------
     def run(self, *, fresh: bool = False) -> TrainResult:
         import keras
@@ -188,13 +220,19 @@ class Trainer:
         # A finished run whose limits were raised (more epochs or minutes) simply goes on.
         state.finished = False
 
+        names = [name for name, _ in self.model_config.conditions]
+        data = self.data
+        groups = [PIANO if s == PIANO else "scores" for s in data.train_styles] or None
         sampler = WindowSampler(
-            self.data.train, self.data.train_composers, self.data.vocab,
+            data.train, data.train_composers, data.vocab,
             length=cfg.sequence_length, balance=cfg.composer_balance,
             transpose_range=cfg.transpose_range, velocity_jitter=cfg.velocity_jitter,
+            inputs=data.train_inputs if names else None, groups=groups,
+            group_shares={PIANO: cfg.piano_share},
+            dropout={"positions": cfg.position_dropout, "styles": cfg.style_dropout,
+                     "composers": cfg.composer_dropout},
         )
-        valid = validation_batch(self.data.valid, self.data.vocab, length=cfg.sequence_length,
-                                 windows=cfg.validation_windows, seed=cfg.seed)
+        valid_sets = self._validation_sets(cfg, names)
         callbacks = [keras.callbacks.TensorBoard(log_dir=str(self.run_dir / "tensorboard"),
                                                  write_graph=False, profile_batch=0)]
         verbose = 1 if os.isatty(2) else 2
@@ -220,10 +258,15 @@ class Trainer:
             model.optimizer.learning_rate.assign(
                 state.learning_rate * anneal_factor(state.minutes, cfg.max_minutes))
             started = time.monotonic()
+            if names:
+                x = {"ids": x, **{name: np.concatenate([b.conditions[name] for b in batches])
+                                  for name in names}}
             history = model.fit(x, y, sample_weight=w, batch_size=cfg.batch_size,
                                 epochs=state.epoch + 1, initial_epoch=state.epoch,
                                 shuffle=False, verbose=verbose, callbacks=callbacks)
-            val_loss = _val_loss(model, valid, cfg.batch_size)
+            losses = {key: _val_loss(model, batch, cfg.batch_size, names)
+                      for key, batch in valid_sets.items()}
+            val_loss = float(np.mean(list(losses.values())))
             seconds = time.monotonic() - started
             tokens = int(w.sum())
             state.epoch += 1
@@ -242,12 +285,16 @@ class Trainer:
             self._append_log({
                 "epoch": state.epoch, "loss": round(float(history.history["loss"][-1]), 5),
                 "val_loss": round(val_loss, 5),
+                "val_piano": round(losses[PIANO], 5) if PIANO in losses else "",
+                "val_scores": round(losses["scores"], 5) if "scores" in losses else "",
                 "lr": float(model.optimizer.learning_rate.numpy()),
                 "minutes": round(state.minutes, 2), "tokens_seen": state.tokens_seen,
                 "tokens_per_s": round(tokens / seconds),
             })
             self._save_checkpoint(model, state)
-            self.log(f"epoch {state.epoch}: val loss {val_loss:.4f} nats/event"
+            parts = "".join(f", {key} {value:.4f}" for key, value in losses.items()
+                            if len(losses) > 1)
+            self.log(f"epoch {state.epoch}: val loss {val_loss:.4f} nats/event{parts}"
                      f"{' (best)' if improved else ''}, {tokens / seconds:,.0f} tokens/s, "
                      f"{state.minutes:.1f} min")
         state.finished = True
@@ -278,28 +325,50 @@ class Trainer:
         }
         info.update(extra_info or {})
         return save_bundle(out_dir, model, self.model_config, self.data.vocab, info=info,
-                           weights_dtype=weights_dtype)
+                           weights_dtype=weights_dtype,
+                           conditioning=self.data.conditioning
+                           if self.model_config.conditions else None)
 
 
-def training_data_from_corpus(corpus, *, valid_fallback: bool = True) -> TrainingData:
+def corpus_conditioning(corpus) -> Conditioning:
+    """The input classes for a model trained on ``corpus``: every composer it holds."""
+    composers = sorted(set(corpus.composers) - {UNKNOWN})
+    return Conditioning(composers=(UNKNOWN, *composers))
+
+
+def piece_inputs(corpus, conditioning: Conditioning) -> PieceInputs:
+    return PieceInputs(corpus.positions, corpus.meters,
+                       [conditioning.style_id(s) for s in corpus.styles],
+                       [conditioning.composer_id(c) for c in corpus.composers])
+
+
+def training_data_from_corpus(corpus, *, valid_fallback: bool = True,
+                              conditioning: Conditioning | None = None) -> TrainingData:
     """Train/validation sequences from a prepared corpus (composer.corpus.Corpus)."""
     train = corpus.select("train")
     valid = corpus.select("valid")
     if not len(train):
         raise TrainingError("the corpus has no training pieces")
-    valid_tokens: Sequence[np.ndarray] = valid.tokens
+    conditioning = conditioning or corpus_conditioning(corpus)
+    valid_part = valid
     note = ""
     if not len(valid):
         if not valid_fallback:
             raise TrainingError("the corpus has no validation pieces")
-        valid_tokens = train.tokens
+        valid_part = train
         note = "no held-out pieces: validation on training pieces"
     description = {
         split: {"pieces": len(part), "tokens": part.token_count,
                 "notes": int(sum(part.notes))}
         for split, part in (("train", train), ("valid", valid), ("test", corpus.select("test")))
     }
+    description["styles"] = {
+        style: {"pieces": len(part), "tokens": part.token_count, "notes": int(sum(part.notes))}
+        for style in STYLES if len(part := train.with_style(style))
+    }
     if note:
         description["note"] = note
     return TrainingData(corpus.vocab, tuple(train.tokens), tuple(train.composers),
-                        tuple(valid_tokens), description)
+                        tuple(valid_part.tokens), description, conditioning,
+                        piece_inputs(train, conditioning), piece_inputs(valid_part, conditioning),
+                        tuple(train.styles), tuple(valid_part.styles))

@@ -29,7 +29,7 @@ class TokenizerSettings:
 
     steps_per_beat: int = 12
     max_shift_steps: int = 48
-    velocity_bins: int = 8
+    velocity_bins: int = 16
     pitch_low: int = 21
     pitch_high: int = 108
     pedal: bool = True

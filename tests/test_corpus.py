@@ -37,8 +37,10 @@ def test_convert_score_gives_tokens_starting_at_bos(cache_dir):
     converted = corpus_mod.convert_all(sources, TokenizerSettings(), cache_dir=cache_dir, jobs=1)
     for item in converted:
         assert item.error is None, item.error
-        assert item.tokens[0] == 1 and item.tokens[-1] == 2
         assert item.notes > 20 and item.fingerprint
+    corpus, _ = corpus_mod.assemble(converted, Vocabulary(TokenizerSettings()))
+    for tokens in corpus.tokens:
+        assert tokens[0] == 1 and tokens[-1] == 2
 
 
 def test_broken_files_are_skipped_and_listed_not_fatal(tmp_path, cache_dir):
@@ -80,7 +82,8 @@ def test_cache_serves_the_second_run(tmp_path, cache_dir, monkeypatch):
 
     monkeypatch.setattr(corpus_mod, "convert_source", must_not_convert)
     second = corpus_mod.convert_all(sources, TokenizerSettings(), cache_dir=cache_dir, jobs=1)
-    assert [np.array_equal(a.tokens, b.tokens) for a, b in zip(first, second)] == [True] * 4
+    assert [np.array_equal(a.parsed.notes, b.parsed.notes) for a, b in zip(first, second)
+            ] == [True] * 4
 
 
 def test_save_and_load_round_trip(tmp_path, cache_dir):
@@ -99,7 +102,7 @@ def test_save_and_load_round_trip(tmp_path, cache_dir):
 
 
 def test_prepare_cli_in_parallel_prints_table_and_is_fast_when_warm(tmp_path, capsys):
-    args = ["prepare", "--composers", "bach", "--limit", "6", "--jobs", "2",
+    args = ["prepare", "--composers", "bach", "--limit", "6", "--jobs", "2", "--no-piano",
             "--out", str(tmp_path / "corpus"), "--cache-dir", str(tmp_path / "cache")]
     assert main(args) == 0
     table = capsys.readouterr().out

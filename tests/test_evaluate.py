@@ -59,27 +59,63 @@ def pieces(by_length):
     return by_length[:6]
 
 
-def test_model_nll_is_the_mean_of_minus_log_softmax(tiny_bundle, pieces):
-    weights = load_bundle(tiny_bundle).weights
+def test_model_nll_is_the_mean_of_minus_log_softmax(tiny_plain_bundle, pieces):
+    weights = load_bundle(tiny_plain_bundle).weights
     expected = [lp for piece in pieces for lp in direct_log_probs(weights, piece)]
-    result = evaluate_bundle(tiny_bundle, pieces)
+    result = evaluate_bundle(tiny_plain_bundle, pieces)
     assert result["events"] == len(expected) == sum(len(p) - 1 for p in pieces)
     assert result["pieces"] == len(pieces)
     assert result["nll"] == pytest.approx(-np.mean(expected), rel=1e-5)
     assert result["perplexity"] == pytest.approx(math.exp(result["nll"]))
 
 
-def test_numpy_forward_matches_keras_model(tiny_bundle, by_length):
+def _keras_log_probs(bundle_path, piece, inputs=None):
     import keras
 
-    piece = by_length[-4]  # 1,131 events
-    model = keras.saving.load_model(tiny_bundle / "model.keras", compile=False)
-    logits = model.predict(np.array([piece[:-1]], dtype="int32"), verbose=0)[0].astype(np.float64)
+    model = keras.saving.load_model(bundle_path / "model.keras", compile=False)
+    x = np.array([piece[:-1]], dtype="int32")
+    if inputs is not None:
+        x = {"ids": x, **{k: np.asarray(v[None, : len(piece) - 1], dtype="int32")
+                          for k, v in inputs.items()}}
+    logits = model.predict(x, verbose=0)[0].astype(np.float64)
     peak = logits.max(axis=-1, keepdims=True)
     log_softmax = logits - peak - np.log(np.exp(logits - peak).sum(axis=-1, keepdims=True))
-    keras_log_probs = log_softmax[np.arange(len(piece) - 1), piece[1:]]
-    (ours,) = sequence_log_probs(load_bundle(tiny_bundle), [piece])
-    assert ours == pytest.approx(keras_log_probs, abs=1e-4)
+    return log_softmax[np.arange(len(piece) - 1), piece[1:]]
+
+
+def test_numpy_forward_matches_keras_model(tiny_plain_bundle, by_length):
+    piece = by_length[-4]  # 1,131 events
+    (ours,) = sequence_log_probs(load_bundle(tiny_plain_bundle), [piece])
+    assert ours == pytest.approx(_keras_log_probs(tiny_plain_bundle, piece), abs=1e-4)
+
+
+def test_inputs_and_a_given_style_match_keras(tiny_bundle, by_length):
+    piece = np.asarray(by_length[-4])
+    bundle = load_bundle(tiny_bundle)
+    rng = np.random.default_rng(2)
+    positions = rng.integers(0, bundle.config.positions, len(piece))
+    meters = rng.integers(0, bundle.config.meters, len(piece))
+    style = bundle.conditioning.styles.index("piano")
+    (ours,) = sequence_log_probs(bundle, [piece], inputs=[{"positions": positions,
+                                                          "meters": meters}], styles=["piano"])
+    keras_inputs = {"positions": positions, "meters": meters,
+                    "styles": np.full(len(piece), style), "composers": np.zeros(len(piece))}
+    assert ours == pytest.approx(_keras_log_probs(tiny_bundle, piece, keras_inputs), abs=1e-4)
+
+
+def test_unknown_style_scores_the_mixture_over_styles(tiny_bundle, by_length):
+    """log p(piece) = log sum_s prior(s) p(piece | s), and every event gets its share."""
+    from composer.conditioning import STYLE_PRIOR
+
+    bundle = load_bundle(tiny_bundle)
+    piece = by_length[10]
+    styles = bundle.conditioning.styles[1:]
+    (mixed,) = sequence_log_probs(bundle, [piece])
+    totals = [sequence_log_probs(bundle, [piece], styles=[s])[0].sum() for s in styles]
+    prior = np.array([STYLE_PRIOR[s] for s in styles])
+    expected = np.log(np.sum(prior / prior.sum() * np.exp(totals)))
+    assert mixed.sum() == pytest.approx(expected, abs=1e-6)
+    assert mixed.shape == (len(piece) - 1,) and (mixed < 0).all()
 
 
 def test_chunks_and_batching_keep_the_full_context(tiny_bundle, by_length):

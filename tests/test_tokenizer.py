@@ -96,8 +96,8 @@ def test_events_of_a_small_phrase():
     notes = [Note(0, 1, 60, 100), Note(0, 0.5, 64, 100), Note(1.25, 6, 67, 30)]
     ids = TOKENIZER.encode(notes, [PedalSpan(0.5, 2)], end_beat=7)
     assert TOKENIZER.event_names(ids) == [
-        "BOS", "VELOCITY_6", "NOTE_ON_60", "NOTE_ON_64", "SHIFT_6", "NOTE_OFF_64", "PEDAL_ON",
-        "SHIFT_6", "NOTE_OFF_60", "SHIFT_3", "VELOCITY_1", "NOTE_ON_67", "SHIFT_9", "PEDAL_OFF",
+        "BOS", "VELOCITY_12", "NOTE_ON_60", "NOTE_ON_64", "SHIFT_6", "NOTE_OFF_64", "PEDAL_ON",
+        "SHIFT_6", "NOTE_OFF_60", "SHIFT_3", "VELOCITY_3", "NOTE_ON_67", "SHIFT_9", "PEDAL_OFF",
         "SHIFT_48", "NOTE_OFF_67", "SHIFT_12", "EOS",
     ]
 

@@ -15,7 +15,8 @@ import time
 import pytest
 
 from composer.bundle import load_bundle
-from composer.model import ModelConfig, build_model
+from composer.config import ModelConfig
+from composer.model import build_model
 from tests.conftest import music21_test_midis
 
 TINY = ["--layers", "1", "--units", "24", "--embedding", "8", "--sequence-length", "32",

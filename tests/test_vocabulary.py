@@ -16,7 +16,7 @@ VOCAB = Vocabulary(TokenizerSettings())
 
 def test_default_layout_is_stable():
     """Changing these numbers silently breaks every saved model: change them on purpose only."""
-    assert len(VOCAB) == 3 + 88 + 88 + 48 + 8 + 2 == 237
+    assert len(VOCAB) == 3 + 88 + 88 + 48 + 16 + 2 == 245
     assert VOCAB.names[:3] == ("PAD", "BOS", "EOS")
     assert (VOCAB.pad, VOCAB.bos, VOCAB.eos) == (0, 1, 2)
     assert VOCAB.names[VOCAB.note_on(21)] == "NOTE_ON_21"
@@ -25,7 +25,7 @@ def test_default_layout_is_stable():
     assert VOCAB.names[VOCAB.shift(1)] == "SHIFT_1"
     assert VOCAB.names[VOCAB.shift(48)] == "SHIFT_48"
     assert VOCAB.names[VOCAB.velocity(7)] == "VELOCITY_7"
-    assert (VOCAB.pedal_on, VOCAB.pedal_off) == (235, 236)
+    assert (VOCAB.pedal_on, VOCAB.pedal_off) == (243, 244)
     assert all(VOCAB.ids[name] == i for i, name in enumerate(VOCAB.names))
 
 

@@ -2,7 +2,10 @@
 
 By default on the prepared corpus's test split; ``--midi-dir`` scores your own MIDI files
 instead (unreadable ones are listed and skipped). The n-gram baselines are always trained on
-the corpus's train split, so the numbers of different models and data stay comparable.
+the corpus's train split, so the numbers of different models and data stay comparable; with
+``--midi-dir`` and no prepared corpus, the model is scored alone and the report says what the
+baselines need. Figures are per event and per note (the unit that stays comparable when the
+tokenization changes), overall and per style and composer.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="corpus split to score (default: test)")
     parser.add_argument("--midi-dir", metavar="DIR",
                         help="score the MIDI files in DIR instead of a corpus split")
+    parser.add_argument("--style", metavar="NAME",
+                        help="score every piece in this style (default: the mixture over all "
+                             "styles the model knows, for pieces whose style is not known)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--plot", metavar="OUT.png",
                         help="also draw the training loss curve from the run's log.csv")
@@ -41,7 +47,12 @@ def run(args: argparse.Namespace) -> int:
     from composer.bundle import default_model_dir, load_bundle
     from composer.corpus import load_corpus
     from composer.errors import CorpusError, MidiFileError, ModelBundleError
-    from composer.evaluate import evaluation_report, format_report, midi_dir_sequences
+    from composer.evaluate import (
+        evaluation_report,
+        format_report,
+        midi_dir_pieces,
+        model_only_report,
+    )
 
     model_dir = Path(args.model) if args.model else default_model_dir()
     bundle = load_bundle(model_dir)
@@ -53,25 +64,38 @@ def run(args: argparse.Namespace) -> int:
         log_path = next((c for c in candidates if c.is_file()), candidates[0])
     if args.plot and not log_path.is_file():
         raise ModelBundleError(f"{log_path}: no training log to plot (give it with --log)")
-    corpus = load_corpus(args.corpus)
-    if corpus.vocab != bundle.vocab:
+    try:
+        corpus = load_corpus(args.corpus)
+    except CorpusError:
+        if not args.midi_dir:
+            raise
+        corpus = None
+        print(f"no prepared corpus at {args.corpus}: scoring the model alone (the n-gram "
+              f"baselines need one: run `composer prepare`, ~15 min)", file=sys.stderr)
+    if corpus is not None and corpus.vocab != bundle.vocab:
         raise ModelBundleError(f"{model_dir}: the model's vocabulary differs from the corpus's "
                                f"({args.corpus}); prepare the corpus with the model's settings")
-    train = corpus.select("train").tokens
-    if not train:
+    train = corpus.select("train").tokens if corpus is not None else ()
+    if corpus is not None and not train:
         raise CorpusError(f"{args.corpus}: the corpus has no training pieces for the baselines")
     skipped: list[tuple[str, str]] = []
+    groups: dict[str, list[str]] = {}
     if args.midi_dir:
-        sequences, _names, skipped = midi_dir_sequences(args.midi_dir, bundle.vocab)
+        sequences, inputs, names, skipped = midi_dir_pieces(args.midi_dir, bundle.vocab)
         if not sequences:
             reason = f" ({skipped[0][0]}: {skipped[0][1]})" if skipped else ""
             raise MidiFileError(f"{args.midi_dir}: no readable MIDI file with notes{reason}")
         data = f"MIDI files in {args.midi_dir}"
+        styles = [args.style] * len(sequences) if args.style else None
     else:
-        sequences = corpus.select(args.split).tokens
+        part = corpus.select(args.split)
+        sequences = part.tokens
         if not sequences:
             raise CorpusError(f"{args.corpus}: the {args.split} split is empty")
+        inputs = [{"positions": p, "meters": m} for p, m in zip(part.positions, part.meters)]
         data = f"{args.corpus} {args.split} split"
+        styles = [args.style] * len(sequences) if args.style else None
+        groups = {"style": list(part.styles), "composer": list(part.composers)}
     for path, reason in skipped:
         print(f"skipped {path}: {reason}", file=sys.stderr)
     with tqdm(total=100, desc="model", unit="%", file=sys.stderr, disable=None,
@@ -79,9 +103,12 @@ def run(args: argparse.Namespace) -> int:
         def progress(fraction: float) -> None:
             bar.update(round(100 * fraction) - bar.n)
 
-        report = evaluation_report(
-            bundle, sequences, train, data=data, progress=progress,
-        )
+        if corpus is None:
+            report = model_only_report(bundle, sequences, data=data, inputs=inputs,
+                                       styles=styles, progress=progress)
+        else:
+            report = evaluation_report(bundle, sequences, train, data=data, progress=progress,
+                                       inputs=inputs, styles=styles, groups=groups)
     report["skipped"] = [{"file": path, "reason": reason} for path, reason in skipped]
     if args.plot:
         from composer.plots import plot_loss_curve
@@ -93,7 +120,8 @@ def run(args: argparse.Namespace) -> int:
 
         card = finish_bundle(model_dir, report=report,
                              log_csv=log_path if log_path.is_file() else None,
-                             composer_table=format_summary(corpus) if not args.midi_dir else "")
+                             composer_table=format_summary(corpus)
+                             if corpus is not None and not args.midi_dir else "")
         print(f"model card -> {card}", file=sys.stderr)
     if args.json:
         json.dump(report, sys.stdout, indent=1)

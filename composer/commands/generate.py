@@ -58,6 +58,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="let the model loop on one note or bar if it wants to")
     parser.add_argument("--continuation-only", action="store_true",
                         help="write only the new music (from the bar where it starts)")
+    parser.add_argument("--style", metavar="NAME",
+                        help="the style to write in (piano, chorale, polyphony, strings, other; "
+                             "default: the one the model hears in the seed)")
+    parser.add_argument("--composer", metavar="NAME",
+                        help="write as this composer of the training data would (default: "
+                             "unknown; a name the model does not know lists those it knows)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,7 +73,13 @@ def run(args: argparse.Namespace) -> int:
     from composer import __version__
     from composer.bundle import default_model_dir, load_bundle
     from composer.errors import ModelBundleError, SettingsError
-    from composer.generate import GenerationSettings, generate, merge
+    from composer.generate import (
+        GenerationSettings,
+        continuation_piece,
+        generate,
+        merge,
+        provenance,
+    )
     from composer.midi_io import read_midi, require_notes, write_midi
 
     seed_path = Path(args.seed) if args.seed else default_seed()
@@ -84,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
         pitch_range=_pitch_range(args.pitch_range) if args.pitch_range else None,
         max_polyphony=args.max_polyphony,
         repetition_guard=not args.no_repetition_guard,
+        style=args.style,
+        composer=args.composer,
     )
     settings.validate()
     outputs = output_paths(seed_path, args.output, settings.takes)
@@ -98,16 +112,7 @@ def run(args: argparse.Namespace) -> int:
 
     takes = generate(bundle, seed, settings)
     for take, out in zip(takes, outputs):
-        texts = [
-            f"composer {__version__}: continued by model '{bundle.name}'",
-            f"seed: {seed_path.name}; continuation from beat {take.start_beat:g}",
-            f"settings: temperature={settings.temperature:g} top_k={settings.top_k} "
-            f"top_p={settings.top_p:g} random_seed={settings.random_seed} "
-            f"take={take.index + 1}/{settings.takes}"
-            + (" key_lock" if settings.key_lock else "")
-            + (f" pitch_range={settings.pitch_range[0]}-{settings.pitch_range[1]}"
-               if settings.pitch_range else ""),
-        ]
+        texts = provenance(bundle, seed_path.name, settings, take, __version__)
         if args.continuation_only:
             piece = continuation_piece(seed, take)
             seed_count = 0
@@ -118,8 +123,10 @@ def run(args: argparse.Namespace) -> int:
                    generated=piece.notes if args.continuation_only else take.notes)
         length = (f"{settings.bars:g} bars" if settings.bars is not None
                   else f"{settings.seconds:g} s")
+        style = "" if take.style is None else f", style {take.style}"
         print(f"wrote {out}: {len(piece.notes)} notes ({seed_count} seed + {len(take.notes)} new,"
-              f" {length} from beat {take.start_beat:g}), random seed {settings.random_seed}")
+              f" {length} from beat {take.start_beat:g}{style}), random seed "
+              f"{settings.random_seed}, take {take.index + 1}")
     return 0
 
 
@@ -161,23 +168,3 @@ def output_paths(seed: Path, output: str | None, takes: int) -> list[Path]:
     suffix = base.suffix or ".mid"
     stem = base.name[: -len(base.suffix)] if base.suffix else base.name
     return [base.with_name(f"{stem}-{i}{suffix}") for i in range(1, takes + 1)]
-
-
-def continuation_piece(seed, take):
-    """Only the new music, moved so it starts at the bar line at or before its first beat,
-    with the tempo and time signature in force where it starts."""
-    import math
-
-    from composer.generate import signature_at, tempo_at
-    from composer.notes import Piece, TempoChange, TimeSignature
-
-    signature = signature_at(seed, take.start_beat)
-    bar = signature.beats_per_bar
-    origin = signature.beat + math.floor((take.start_beat - signature.beat) / bar + 1e-9) * bar
-    return Piece(
-        notes=tuple(n.shifted(-origin) for n in take.notes),
-        pedals=tuple(p.shifted(-origin) for p in take.pedals),
-        tempos=(TempoChange(0.0, tempo_at(seed, take.start_beat)),),
-        time_signatures=(TimeSignature(0.0, signature.numerator, signature.denominator),),
-        program=seed.program,
-    )

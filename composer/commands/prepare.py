@@ -1,4 +1,8 @@
-"""``composer prepare``: build the training corpus (cached; the second run takes seconds)."""
+"""``composer prepare``: build the training corpus (cached; the second run takes seconds).
+
+The default corpus is the piano pieces in ``data/piano-midi.de`` and the classical scores of the
+music21 corpus; ``--midi-dir`` adds the user's own files.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--midi-dir", action="append", default=[], metavar="DIR",
                         help="also use the MIDI files in DIR (may be given several times)")
     parser.add_argument("--no-music21", action="store_true",
-                        help="skip the music21 classical corpus (only --midi-dir files)")
+                        help="skip the music21 classical corpus")
+    parser.add_argument("--no-piano", action="store_true",
+                        help="skip the piano pieces of data/piano-midi.de")
+    parser.add_argument("--piano-dir", metavar="DIR",
+                        help="the piano-midi.de folder (default: data/piano-midi.de of the "
+                        "checkout)")
     parser.add_argument("--composers", help="comma-separated music21 composers (default: all "
                         "classical ones)")
     parser.add_argument("--limit", type=int, help="at most N music21 files (for a quick try)")
@@ -35,13 +44,16 @@ def run(args: argparse.Namespace) -> int:
         if unknown:
             raise CorpusError(f"unknown composer(s): {', '.join(sorted(unknown))}")
         sources += corpus_mod.music21_sources(composers)[: args.limit]
+    if not args.no_piano:
+        sources += corpus_mod.piano_sources(args.piano_dir or corpus_mod.PIANO_FOLDER)[
+            : args.limit]
     for folder in args.midi_dir:
         sources += corpus_mod.midi_dir_sources(folder, composer=f"user:{Path(folder).name}")
     if not sources:
         raise CorpusError("nothing to prepare (no music21 pieces and no MIDI files)")
     settings = TokenizerSettings()
     converted = corpus_mod.convert_all(
-        sources, settings,
+        sources,
         cache_dir=Path(args.cache_dir) if args.cache_dir else None,
         jobs=args.jobs,
         progress=lambda it, total: tqdm(it, total=total, desc="converting", unit="file",

@@ -19,11 +19,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     group = parser.add_argument_group("model shape (ignored with --from)")
     group.add_argument("--layers", type=int, default=2)
-    group.add_argument("--units", type=int, default=512)
+    group.add_argument("--units", type=int, default=384)
     group.add_argument("--embedding", type=int, default=256)
     group.add_argument("--dropout", type=float, default=0.1)
+    group.add_argument("--inputs", default="positions,meters,styles,composers",
+                       help="extra inputs besides the events, comma-separated, or 'none' "
+                       "(default: positions,meters,styles,composers)")
     group = parser.add_argument_group("training")
-    group.add_argument("--sequence-length", type=int, default=256)
+    group.add_argument("--sequence-length", type=int, default=384)
     group.add_argument("--batch-size", type=int, default=64)
     group.add_argument("--lr", type=float, help="learning rate (default 2e-3, 5e-4 with --from)")
     group.add_argument("--steps-per-epoch", type=int, default=100)
@@ -34,6 +37,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                        help="early stop after this many epochs without improvement")
     group.add_argument("--balance", type=float, default=0.5,
                        help="composer balance of sampled windows (1 = as in the corpus)")
+    group.add_argument("--piano-share", type=float, default=0.5,
+                       help="share of windows drawn from the piano pieces (default 0.5)")
     group.add_argument("--seed", type=int, default=1234)
     group.add_argument("--weights-dtype", choices=["float16", "float32"], default="float16",
                        help="storage of the NumPy engine's weights in the bundle")
@@ -48,8 +53,8 @@ def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from composer import corpus as corpus_mod
     from composer.bundle import load_bundle
+    from composer.config import CONDITIONS, ModelConfig, TrainConfig
     from composer.errors import SettingsError
-    from composer.model import ModelConfig, TrainConfig
     from composer.train import Trainer, training_data_from_corpus
     from composer.vocabulary import TokenizerSettings, Vocabulary
 
@@ -68,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
             raise SettingsError("none of the MIDI files could be used for training")
     else:
         corpus = corpus_mod.load_corpus(args.corpus)
-    data = training_data_from_corpus(corpus)
+    data = training_data_from_corpus(corpus,
+                                     conditioning=base.conditioning if base is not None else None)
     if base is not None:
         if base.vocab != data.vocab:
             raise SettingsError(f"{args.from_model}: its vocabulary differs from the data's")
@@ -76,8 +82,18 @@ def run(args: argparse.Namespace) -> int:
     else:
         if args.layers < 1 or args.units < 1 or args.embedding < 1:
             raise SettingsError("--layers, --units and --embedding must be positive")
+        wanted = [] if args.inputs.strip() == "none" else [
+            name.strip() for name in args.inputs.split(",") if name.strip()]
+        unknown = sorted(set(wanted) - set(CONDITIONS))
+        if unknown:
+            raise SettingsError(f"--inputs: unknown input(s) {', '.join(unknown)}; choose from "
+                                f"{', '.join(CONDITIONS)} or 'none'")
+        c = data.conditioning
+        sizes = {"positions": c.positions, "meters": len(c.meters), "styles": len(c.styles),
+                 "composers": len(c.composers)}
         model_config = ModelConfig(len(data.vocab), args.embedding,
-                                   (args.units,) * args.layers, args.dropout)
+                                   (args.units,) * args.layers, args.dropout,
+                                   **{name: sizes[name] for name in wanted})
     name = args.name or (f"{Path(args.from_model).name}-tuned" if fine_tune else "model")
     train_config = TrainConfig(
         sequence_length=args.sequence_length, batch_size=args.batch_size,
@@ -87,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
         max_minutes=args.max_minutes if args.max_minutes is not None else (
             5.0 if fine_tune else 120.0),
         patience=args.patience, composer_balance=args.balance, seed=args.seed,
+        piano_share=args.piano_share,
     )
     run_dir = Path(args.run_dir or Path("runs") / name)
     trainer = Trainer(run_dir, data, model_config, train_config,
@@ -104,10 +121,9 @@ def run(args: argparse.Namespace) -> int:
 
     report = None
     if not args.no_evaluate and len(corpus.select("test")):
-        from composer.evaluate import evaluation_report, format_report
+        from composer.evaluate import corpus_report, format_report
 
-        report = evaluation_report(out, corpus.select("test").tokens,
-                                   corpus.select("train").tokens, data="test split")
+        report = corpus_report(out, corpus, "test")
         print(format_report(report))
     card = finish_bundle(out, report=report, log_csv=run_dir / "log.csv",
                          composer_table=format_summary(corpus))
