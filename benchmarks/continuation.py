@@ -235,7 +235,7 @@ def main(argv=None) -> int:
         seed_m = measure(case.seed.notes, case.seed.pedals, case.seed.time_signatures, 0.0,
                          case.start, key)
 
-        def add(row, notes, pedals, case=case, seed_m=seed_m, key=key):
+        def add(row, notes, pedals, case=case, seed_m=seed_m, key=key, index=index):
             rows.setdefault(row, [[] for _ in all_cases])[index].append(
                 stats_of(case, notes, pedals, seed_m, key))
 

@@ -59,9 +59,9 @@ import numpy as np  # noqa: E402
 
 from composer import ports  # noqa: E402
 from composer.bundle import ModelBundle, default_model_dir, load_bundle  # noqa: E402
+from composer.config import ModelConfig  # noqa: E402
 from composer.generate import GenerationSettings  # noqa: E402
 from composer.live import LiveSession, LiveSettings, model_answerer  # noqa: E402
-from composer.config import ModelConfig  # noqa: E402
 from composer.vocabulary import TokenizerSettings, Vocabulary  # noqa: E402
 
 TEMPO = 180.0
