@@ -26,11 +26,13 @@ Rows: the real continuation; the seed looped; a passage of another held-out piec
 to the seed's key; a sample of the best n-gram (KN-6, trained on the corpus's train split,
 sampled with the same masks as the model); then the model in each ``--variant``:
 
-- ``default``: the default settings (temperature 1.0, top-p 0.95, style chosen from the seed);
+- ``default``: the default settings (temperature 1.0, top-p 0.95, style chosen from the seed,
+  seed memory at its default);
 - ``no-grid``: without the position in the bar (as a model without it would play);
 - ``no-style``: style "unknown";
 - ``t0.8`` / ``t1.2``: temperature;
-- ``no-guard``: repetition guard off.
+- ``no-guard``: repetition guard off;
+- ``no-memory`` / ``memory-0.5`` / ``memory-0.7``: the seed memory off or stronger.
 
 Below the table: the NLL of the real continuation given the seed (nats per note), model and
 KN-6. Needs a prepared corpus (``composer prepare``) for the n-gram; ``--render DIR`` writes
@@ -58,13 +60,14 @@ sys.path.insert(0, str(REPO))
 
 from composer import meter  # noqa: E402
 from composer.bundle import load_bundle  # noqa: E402
-from composer.conditioning import token_features  # noqa: E402
+from composer.conditioning import STYLE_PRIOR, token_features  # noqa: E402
 from composer.corpus import load_corpus, piano_sources, split_of_source  # noqa: E402
-from composer.evaluate import count_notes, sequence_log_probs  # noqa: E402
+from composer.evaluate import count_notes  # noqa: E402
 from composer.generate import (  # noqa: E402
     GenerationSettings,
     _plan,
     cut_seed,
+    engine_for,
     generate,
     merge,
 )
@@ -74,6 +77,7 @@ from composer.midi_io import read_midi, write_midi  # noqa: E402
 from composer.ngram import KneserNeyModel  # noqa: E402
 from composer.notes import Note, PedalSpan, Piece  # noqa: E402
 from composer.sampling import sample_ids  # noqa: E402
+from composer.seed_memory import memory_log_probs  # noqa: E402
 from composer.tokenizer import Tokenizer  # noqa: E402
 
 VARIANTS = {
@@ -83,6 +87,9 @@ VARIANTS = {
     "t0.8": {"temperature": 0.8},
     "t1.2": {"temperature": 1.2},
     "no-guard": {"repetition_guard": False},
+    "no-memory": {"seed_memory": 0.0},
+    "memory-0.5": {"seed_memory": 0.5},
+    "memory-0.7": {"seed_memory": 0.7},
 }
 STATS = ("density", "rhythm", "poly", "key", "beat1", "vel", "pedal", "pitch")
 
@@ -186,8 +193,10 @@ def stats_of(case: Case, notes, pedals, seed_measures: PassageMeasures, key) -> 
     }
 
 
-def continuation_nll(bundle, kn: KneserNeyModel, case: Case) -> tuple[float, float, int]:
-    """NLL (nats) of the real continuation given the seed, model and KN-6, and its notes."""
+def continuation_nll(bundle, kn: KneserNeyModel, case: Case, strengths: list[float]
+                     ) -> tuple[list[float], float, int]:
+    """NLL (nats) of the real continuation given the seed: the model with a seed memory of
+    each strength (0 = the model alone; composer/seed_memory.py), KN-6, and its notes."""
     tokenizer = Tokenizer(bundle.vocab.settings)
     notes = [replace(n, end=min(n.end, case.end)) for n in case.piece.notes if n.start < case.end]
     pedals = [PedalSpan(p.start, min(p.end, case.end)) for p in case.piece.pedals
@@ -199,11 +208,41 @@ def continuation_nll(bundle, kn: KneserNeyModel, case: Case) -> tuple[float, flo
         (ids >= bundle.vocab.shift_base) & (ids < bundle.vocab.velocity_base),
         ids - bundle.vocab.shift_base + 1, 0))[:-1]])
     cut = int(np.argmax(steps_before >= round(case.start * spb)))
-    (model_lp,) = sequence_log_probs(bundle, [ids], inputs=[{"positions": positions,
-                                                             "meters": meters}])
+    rows = model_rows(bundle, ids, positions, meters, cut)
     kn_lp = kn.log_probs(ids)
     count = count_notes(ids[cut:], bundle.vocab)
-    return -float(model_lp[cut - 1:].sum()), -float(kn_lp[cut - 1:].sum()), count
+    model = [-float(memory_log_probs(rows, ids, cut, strength, len(bundle.vocab)).sum())
+             for strength in strengths]
+    return model, -float(kn_lp[cut - 1:].sum()), count
+
+
+def model_rows(bundle, ids: np.ndarray, positions, meters, cut: int) -> np.ndarray:
+    """log p rows ``(len(ids), V)`` (row t predicts ids[t]; row 0 unused), under the style the
+    generator would choose from the seed (ids[:cut]), as when it samples."""
+    engine = engine_for(bundle)
+    conditioning = bundle.conditioning
+    context = None
+    inputs = None
+    if conditioning is not None and engine.inputs:
+        inputs = {"positions": positions.astype(np.intp), "meters": meters.astype(np.intp)}
+        if "styles" in engine.inputs:
+            styles = list(conditioning.styles[1:])
+            ctx = engine.context(len(styles), styles=[conditioning.style_id(x) for x in styles])
+            logits, _ = engine.run(ids[:cut], inputs={k: v[:cut] for k, v in inputs.items()},
+                                   context=ctx)
+            scores = []
+            for index, style in enumerate(styles):
+                row = logits[:-1, index].astype(np.float64)
+                row = row - row.max(axis=1, keepdims=True)
+                lp = row - np.log(np.exp(row).sum(axis=1, keepdims=True))
+                scores.append(lp[np.arange(cut - 1), ids[1:cut]].sum()
+                              + np.log(STYLE_PRIOR.get(style, 0.05)))
+            context = ctx[int(np.argmax(scores))][None, :]
+    logits, _ = engine.run(ids, inputs=inputs, context=context)
+    logits = np.asarray(logits, np.float64).reshape(len(ids), -1)
+    logits -= logits.max(axis=1, keepdims=True)
+    lp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    return np.concatenate([np.zeros((1, lp.shape[1])), lp[:-1]])
 
 
 def main(argv=None) -> int:
@@ -216,6 +255,10 @@ def main(argv=None) -> int:
     parser.add_argument("--bars", type=int, default=8)
     parser.add_argument("--variants", default="default,no-grid,no-style")
     parser.add_argument("--random-seed", type=int, default=1)
+    parser.add_argument("--memory-strengths", default="0,0.1,0.2,0.3,0.5",
+                        help="seed-memory strengths to score the real continuation with")
+    parser.add_argument("--nll-only", action="store_true",
+                        help="only the NLL of the real continuations (no takes)")
     parser.add_argument("--render", metavar="DIR")
     parser.add_argument("--render-pieces", type=int, default=4)
     parser.add_argument("--wav", action="store_true")
@@ -228,7 +271,9 @@ def main(argv=None) -> int:
     all_cases = cases(args.split, args.seed_bars, args.bars)
     rng = np.random.default_rng(args.random_seed)
     rows: dict[str, list[list[dict]]] = {}  # row -> per case -> takes' stats
-    nll_model = nll_kn = 0.0
+    strengths = [float(x) for x in args.memory_strengths.split(",")]
+    nll_model = [0.0] * len(strengths)
+    nll_kn = 0.0
     nll_notes = 0
     for index, case in enumerate(all_cases):
         key = estimate_key(case.seed.notes)
@@ -239,6 +284,11 @@ def main(argv=None) -> int:
             rows.setdefault(row, [[] for _ in all_cases])[index].append(
                 stats_of(case, notes, pedals, seed_m, key))
 
+        if args.nll_only:
+            m, k, n = continuation_nll(bundle, kn, case, strengths)
+            nll_model = [a + b for a, b in zip(nll_model, m)]
+            nll_kn, nll_notes = nll_kn + k, nll_notes + n
+            continue
         add("real continuation", case.real_notes, case.real_pedals)
         add("seed looped", *looped(case))
         for _ in range(args.takes):
@@ -254,12 +304,14 @@ def main(argv=None) -> int:
                 add(f"model: {variant}", take.notes, take.pedals)
             if args.render and variant == "default" and index < args.render_pieces:
                 render(Path(args.render), case, takes[0], args.wav)
-        m, k, n = continuation_nll(bundle, kn, case)
-        nll_model, nll_kn, nll_notes = nll_model + m, nll_kn + k, nll_notes + n
-    print_table(rows, all_cases, args)
-    print(f"\nNLL of the real continuation given the seed, nats per note: model "
-          f"{nll_model / nll_notes:.3f}, KN-6 {nll_kn / nll_notes:.3f} "
-          f"({nll_notes} notes in {len(all_cases)} continuations)")
+        m, k, n = continuation_nll(bundle, kn, case, strengths)
+        nll_model = [a + b for a, b in zip(nll_model, m)]
+        nll_kn, nll_notes = nll_kn + k, nll_notes + n
+    if not args.nll_only:
+        print_table(rows, all_cases, args)
+    figures = ", ".join(f"memory {s:g}: {v / nll_notes:.3f}" for s, v in zip(strengths, nll_model))
+    print(f"\nNLL of the real continuation given the seed, nats per note ({nll_notes} notes in "
+          f"{len(all_cases)} continuations): model with {figures}; KN-6 {nll_kn / nll_notes:.3f}")
     print(f"({time.perf_counter() - started:.0f} s)")
     return 0
 

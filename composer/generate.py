@@ -33,6 +33,10 @@ the seed most likely (the seed is scored under every style at once, as a batch, 
 primed; a prior favours the styles the model saw most), and the composer is "unknown" unless
 named.
 
+Seed memory (composer.seed_memory): while it samples, the model's prediction is mixed with
+what followed the same few events in the seed (``seed_memory`` is the largest weight, 0 =
+off), so the seed's figures, rhythm and dynamics last instead of fading within a bar.
+
 Random numbers: take ``k`` draws from its own generator, seeded by ``(random_seed, k)``, so a
 take does not depend on how many takes are made with it: ``first_take=k, takes=1`` gives take
 ``k`` of a larger batch again, alone.
@@ -55,6 +59,7 @@ from composer.errors import ComposerError, MidiFileError, SettingsError
 from composer.keys import estimate_key
 from composer.notes import Note, PedalSpan, Piece, TempoChange, TimeSignature
 from composer.sampling import Constraints, TakeTracker, sample_ids
+from composer.seed_memory import DEFAULT_STRENGTH, SeedMemory, mix_logits
 from composer.tokenizer import DecoderState, Tokenizer
 from composer.vocabulary import TokenizerSettings
 
@@ -88,6 +93,7 @@ class GenerationSettings:
     bar_grid: bool = True  # tell the model where the bar lines are (off: free-time phrases)
     first_take: int = 0  # index of the first take: regenerate take k alone with first_take=k
     start_beat: float | None = None  # where to continue; None: after the seed (see above)
+    seed_memory: float = DEFAULT_STRENGTH  # 0 = off; how much the seed's figures are reused
 
     def validate(self) -> None:
         """Raise ``SettingsError`` with a plain message for anything that cannot work."""
@@ -118,6 +124,9 @@ class GenerationSettings:
         if int(self.first_take) != self.first_take or self.first_take < 0:
             raise SettingsError(f"the first take must be a whole number >= 0 "
                                 f"(got {self.first_take})")
+        if not (isinstance(self.seed_memory, (int, float)) and 0 <= self.seed_memory <= 1):
+            raise SettingsError(f"the seed memory must be between 0 (off) and 1 "
+                                f"(got {self.seed_memory})")
         if int(self.max_polyphony) != self.max_polyphony or self.max_polyphony < 1:
             raise SettingsError(f"max polyphony must be at least 1 (got {self.max_polyphony})")
         if self.pitch_range is not None:
@@ -427,6 +436,8 @@ def _run(
     active = [True] * takes
     rngs = take_rngs(settings, takes)
     steps = np.zeros(takes, dtype=np.intp)
+    memory = SeedMemory(plan.prime_ids, logits.shape[1], settings.seed_memory)
+    histories = [list(plan.prime_ids) for _ in range(takes)] if memory else []
     while True:
         if cancelled is not None and cancelled():
             raise GenerationCancelled("generation cancelled")
@@ -434,12 +445,25 @@ def _run(
         for index, tracker in enumerate(trackers):
             offsets[index] = tracker.offsets()
         uniforms = np.array([rng.random() for rng in rngs])
-        chosen = sample_ids(logits, None, temperature=settings.temperature, top_k=settings.top_k,
+        temperature = settings.temperature
+        if memory:
+            weights = np.zeros(takes)
+            recalled = np.zeros_like(offsets)
+            for index, history in enumerate(histories):
+                weight, q = memory.lookup(history)
+                if q is not None:
+                    weights[index], recalled[index] = weight, q
+            if weights.any():
+                logits = mix_logits(logits, temperature, weights, recalled)
+                temperature = 1.0
+        chosen = sample_ids(logits, None, temperature=temperature, top_k=settings.top_k,
                             top_p=settings.top_p, bias=offsets, uniforms=uniforms)
         for index, tracker in enumerate(trackers):
             if active[index]:
                 tracker.feed(int(chosen[index]))
                 ids[index].append(int(chosen[index]))
+                if memory:
+                    histories[index].append(int(chosen[index]))
                 active[index] = tracker.step < plan.target_steps
             steps[index] = tracker.step
         yield trackers, ids
@@ -580,6 +604,7 @@ def provenance(bundle: ModelBundle, seed_name: str, settings: GenerationSettings
         options += f" style={take.style}"
     if settings.composer is not None:
         options += f" composer={settings.composer}"
+    options += f" seed_memory={settings.seed_memory:g}"
     return [
         f"composer {version}: continued by model '{bundle.name}'",
         f"seed: {seed_name}; continuation from beat {take.start_beat:g}",

@@ -31,7 +31,7 @@ class PassageMeasures:
     ioi_histogram: tuple[float, ...]  # share of inter-onset intervals per IOI_EDGES bin
     polyphony: float  # notes sounding at once, averaged over the time anything sounds
     key_share: float  # share of notes in the reference key
-    beat_one_emphasis: float  # onsets on beat one per bar over onsets on the other beats
+    beat_one_emphasis: float  # onsets on beat one over onsets per sixteenth slot of the bar
     distinct_velocities: int
     pedal_share: float  # share of the passage's time with the sustain pedal down
     mean_pitch: float
@@ -76,34 +76,31 @@ def polyphony(notes: Sequence[Note]) -> float:
     return weighted / covered if covered else float(len(notes))
 
 
-def _beat_length(signature: TimeSignature) -> float:
-    """The beat a musician counts: the dotted quarter in 6/8, 9/8, 12/8."""
-    if signature.denominator == 8 and signature.numerator % 3 == 0 and signature.numerator > 3:
-        return 1.5
-    return 4.0 / signature.denominator
-
-
 def beat_one_emphasis(notes: Sequence[Note], signatures: Sequence[TimeSignature],
                       start: float, end: float) -> float:
-    """Mean onsets (chord notes counted) on beat one over mean onsets on the other beats.
+    """Mean onsets (chord notes counted) on beat one over mean onsets per sixteenth position.
 
-    1 means the bar line carries no weight; piano music is around 3 (a bass note and a chord on
-    the downbeat). Counted over the bars that start in ``[start, end)``; nan without beats.
+    Every sixteenth position of the bar (beat one included) is a slot; notes starting within
+    :data:`ONSET_TOLERANCE` of it count for it. 1 means beat one gets no more notes than any
+    slot, as when notes fall anywhere (or only on beat one's neighbours); music with a metre
+    gives beat one a bass note and a chord, about 2-4 times an average slot. (Comparing beat
+    one only with the other beats says little for piano music: its beats are about equally
+    full.) Counted over the bars that start in ``[start, end)``; nan without bars.
     """
-    firsts, others = [], []
+    firsts, slots = [], []
     starts = np.array([n.start for n in notes]) if notes else np.zeros(0)
     for line in meter.bar_lines(signatures, start, end):
         signature = meter.signature_at(signatures, line)
-        beat = _beat_length(signature)
-        count = max(1, round(signature.beats_per_bar / beat))
+        count = max(1, round(signature.beats_per_bar * 4))
         for index in range(count):
-            at = line + index * beat
-            hits = int((np.abs(starts - at) <= ONSET_TOLERANCE).sum())
-            (firsts if index == 0 else others).append(hits)
-    if not firsts or not others:
+            hits = int((np.abs(starts - (line + index * 0.25)) <= ONSET_TOLERANCE).sum())
+            slots.append(hits)
+            if index == 0:
+                firsts.append(hits)
+    if not firsts:
         return float("nan")
-    other = float(np.mean(others))
-    return float(np.mean(firsts)) / other if other else float(np.mean(firsts) or 1.0) * 4
+    slot = float(np.mean(slots))
+    return float(np.mean(firsts)) / slot if slot else float("nan")
 
 
 def measure(notes: Sequence[Note], pedals: Sequence[PedalSpan],

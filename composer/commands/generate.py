@@ -64,6 +64,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--composer", metavar="NAME",
                         help="write as this composer of the training data would (default: "
                              "unknown; a name the model does not know lists those it knows)")
+    from composer.seed_memory import DEFAULT_STRENGTH
+
+    parser.add_argument("--seed-memory", type=float, default=DEFAULT_STRENGTH, metavar="W",
+                        help="how much a take reuses the seed's own figures, 0 (off) to 1 "
+                             "(default %(default)s)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -98,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
         repetition_guard=not args.no_repetition_guard,
         style=args.style,
         composer=args.composer,
+        seed_memory=args.seed_memory,
     )
     settings.validate()
     outputs = output_paths(seed_path, args.output, settings.takes)
