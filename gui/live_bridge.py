@@ -44,7 +44,7 @@ class LiveBridge(QObject):
         try:
             from gui.live_panel import LivePanel
 
-            panel = LivePanel(window)
+            panel = LivePanel(window, bundles=window.bundles)
         except ImportError as exc:
             window.show_error(f"Live mode is not available in this installation ({exc})")
             return False

@@ -30,12 +30,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from composer.bundle_cache import BundleCache
 from composer.errors import ComposerError, MidiFileError, PortError
 from composer.midi_io import read_midi_with_generated, require_notes, write_midi
 from composer.notes import Note
 from gui import clipboard, grid, icons
 from gui.autosave import Autosave
-from gui.bundles import BundleCache
 from gui.controls import GenerationControls
 from gui.document import ACCEPTED, SEED, TAKE, Document, RollNote
 from gui.live_bridge import LiveBridge

@@ -57,9 +57,10 @@ def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     sys.setswitchinterval(0.001)  # the scheduler thread gets the GIL back within ~1 ms
 
+    from composer.answer import model_answerer
     from composer.bundle import load_bundle
     from composer.generate import GenerationSettings
-    from composer.live import LiveSession, LiveSettings, model_answerer
+    from composer.live import LiveSession, LiveSettings
 
     settings = LiveSettings(min_wait=args.min_wait, max_wait=args.max_wait, bpm=args.bpm,
                             max_answer_bars=args.max_bars, echo=args.echo)
