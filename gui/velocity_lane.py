@@ -21,7 +21,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
-from gui.piano_roll import SELECTED_EDGE, PianoRoll, velocity_color
+from gui.palette import SELECTED_EDGE, velocity_color
+from gui.piano_roll import PianoRoll
 
 HIT_PX = 4.0  # how close (in pixels) the mouse must be to a stem to change it
 MARGIN = 4  # px above the stem of velocity 127 and below velocity 0
