@@ -55,7 +55,7 @@ def _install_excepthook(window_getter) -> None:
         traceback.print_exception(kind, value, tb)
         window = window_getter()
         if window is not None and isinstance(value, Exception):
-            from gui.main_window import error_text
+            from gui.messages import error_text
 
             window.show_error(error_text(value))
 
