@@ -24,7 +24,7 @@ from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen, QWheelEvent
 from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
-from composer.notes import Note
+from composer.notes import Note, clamp_pitch
 from gui import grid
 from gui.document import SEED, TAKE, Document, Origin, RollNote
 from gui.palette import (  # noqa: F401 - BACKGROUND, PLAYHEAD: also read from here
@@ -189,7 +189,7 @@ class PianoRoll(QAbstractScrollArea):
             n = self.doc.notes[note_id].note
             start = max(n.start + beats, 0.0)
             changes[note_id] = Note(start, start + n.duration,
-                                    min(max(n.pitch + semitones, LOWEST), HIGHEST), n.velocity)
+                                    clamp_pitch(n.pitch + semitones), n.velocity)
         if changes:
             self.doc.change_notes(changes, "Move notes")
 

@@ -15,10 +15,11 @@ from types import MappingProxyType
 
 from PySide6.QtCore import QPointF
 
+from composer.notes import MAX_PITCH as HIGHEST
+from composer.notes import MIN_PITCH as LOWEST
 from composer.notes import Note
 from gui import grid
 
-LOWEST, HIGHEST = 0, 127
 _NOTHING: Mapping[int, Note] = MappingProxyType({})
 
 

@@ -22,9 +22,8 @@ from dataclasses import dataclass
 
 import mido
 
-from composer.notes import Note, PedalSpan, Piece, TempoChange, TimeSignature
+from composer.notes import PEDAL_CC, PEDAL_DOWN, Note, PedalSpan, Piece, TempoChange, TimeSignature
 
-PEDAL_CC = 64
 Clock = Callable[[], float]
 
 
@@ -155,10 +154,10 @@ class PhraseDetector:
         elif kind in ("note_on", "note_off"):
             self._release(message.note, now)
         elif kind == "control_change" and message.control == PEDAL_CC:
-            if message.value >= 64 and self._pedal_since is None:
+            if message.value >= PEDAL_DOWN and self._pedal_since is None:
                 self._pedal_since = now
                 self._silent_since = None
-            elif message.value < 64 and self._pedal_since is not None:
+            elif message.value < PEDAL_DOWN and self._pedal_since is not None:
                 if self.in_phrase:
                     self._pedals.append((self._pedal_since, now))
                 self._pedal_since = None

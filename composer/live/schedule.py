@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import mido
 
-from composer.notes import Note, Piece
+from composer.notes import Note, Piece, clamp_pitch, clamp_velocity
 
 Send = Callable[[mido.Message], None]
 
@@ -73,8 +73,8 @@ class AnswerScheduler:
         on = max(on, now)
         off = max(off, on + self.min_duration)
         owner = next(self._seq)
-        pitch = min(max(int(note.pitch), 0), 127)
-        velocity = min(max(int(note.velocity), 1), 127)
+        pitch = clamp_pitch(note.pitch)
+        velocity = clamp_velocity(note.velocity)
         heapq.heappush(self._heap, _Due(on, 1, owner, "on", pitch, velocity, owner))
         heapq.heappush(self._heap, _Due(off, 0, next(self._seq), "off", pitch, 0, owner))
 
