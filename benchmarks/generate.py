@@ -23,24 +23,25 @@ doing: say so next to them.
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 
 # One BLAS thread for the NumPy engine, as the CLI does (set before NumPy is imported).
-for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_name, "1")
+from composer.blas import limit_threads  # noqa: E402
+
+limit_threads(1)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import argparse  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
-import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
-
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 from composer.bundle import load_bundle  # noqa: E402
 from composer.engine import LSTMEngine  # noqa: E402

@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 
 def parse_args() -> argparse.Namespace:
@@ -43,17 +44,16 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 ARGS = parse_args() if __name__ == "__main__" else None
 if ARGS is not None:  # must happen before NumPy is imported
-    for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[_name] = str(ARGS.blas_threads)
+    from composer.blas import limit_threads
+
+    limit_threads(ARGS.blas_threads, override=True)
 
 import subprocess  # noqa: E402
 import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
 

@@ -27,21 +27,23 @@ with the defaults, differences of a few points between temperatures are noise.
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
-for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_name, "1")
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+# One BLAS thread for the NumPy engine, as the CLI does (set before NumPy is imported).
+from composer.blas import limit_threads  # noqa: E402
+
+limit_threads(1)
 
 import argparse  # noqa: E402
 import statistics  # noqa: E402
-import sys  # noqa: E402
 import time  # noqa: E402
 from collections import Counter  # noqa: E402
 from concurrent.futures import ProcessPoolExecutor  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 from composer.bundle import load_bundle  # noqa: E402
 from composer.corpus import music21_sources, score_notes, split_of  # noqa: E402

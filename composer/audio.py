@@ -34,13 +34,12 @@ import numpy as np
 
 from composer.atomic import atomic_file
 from composer.errors import AudioError
-from composer.notes import Piece
+from composer.notes import PEDAL_CC, PEDAL_DOWN, Piece, clamp_pitch, clamp_velocity
 
 SAMPLE_RATE = 44100
 TAIL_SECONDS = 1.0  # let the last notes ring out after the piece ends
 TARGET_PEAK = 0.89  # -1 dBFS: offline renders are normalized to this peak
 CHANNEL = 0
-PEDAL_CC = 64
 ALL_SOUND_OFF_CC = 120
 ALL_NOTES_OFF_CC = 123
 SYNTH_NAMES = ("auto", "soundfont", "additive")
@@ -71,8 +70,8 @@ def piece_messages(piece: Piece, start_beat: float = 0.0) -> list[TimedMessage]:
     for note in piece.notes:
         if note.end <= start_beat:
             continue
-        pitch = min(max(int(note.pitch), 0), 127)
-        velocity = min(max(int(note.velocity), 1), 127)
+        pitch = clamp_pitch(note.pitch)
+        velocity = clamp_velocity(note.velocity)
         events.append(TimedMessage(at(note.start), 3, mido.Message(
             "note_on", note=pitch, velocity=velocity)))
         events.append(TimedMessage(at(note.end), 1, mido.Message(
@@ -138,7 +137,7 @@ class Synth:
                 else:
                     self._stop(message.note)
             elif kind == "control_change" and message.control == PEDAL_CC:
-                self._set_pedal(message.value >= 64)
+                self._set_pedal(message.value >= PEDAL_DOWN)
             elif kind == "control_change" and message.control in (
                 ALL_NOTES_OFF_CC, ALL_SOUND_OFF_CC,
             ):

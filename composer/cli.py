@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from composer import __version__
-from composer.errors import ComposerError
+from composer.errors import ComposerError, one_line
 
 COMMANDS = {
     "generate": "continue a seed MIDI file with the model",
@@ -77,15 +77,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ComposerError as exc:
         if args.debug:
             raise
-        print(f"composer {args.command}: {_one_line(exc)}", file=sys.stderr)
+        print(f"composer {args.command}: {one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"composer {args.command}: interrupted", file=sys.stderr)
         return 130
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
 
 
 if __name__ == "__main__":

@@ -55,7 +55,7 @@ from composer import meter
 from composer.bundle import ModelBundle
 from composer.conditioning import STYLE_PRIOR, token_features
 from composer.engine import LSTMEngine, LSTMState
-from composer.errors import ComposerError, MidiFileError, SettingsError
+from composer.errors import GenerationCancelled, MidiFileError, SettingsError
 from composer.keys import estimate_key
 from composer.notes import Note, PedalSpan, Piece, TempoChange, TimeSignature
 from composer.sampling import Constraints, TakeTracker, sample_ids
@@ -69,10 +69,6 @@ FILL_SHARE = 0.5  # last sound ending past this share of its bar -> continue at 
 MAX_BEATS = 10_000.0  # longest continuation (an hour and more at usual tempi)
 MAX_TAKES = 64
 PROGRESS_EVERY = 64  # tokens
-
-
-class GenerationCancelled(ComposerError):
-    """``cancelled()`` returned True: the generation stopped, nothing was produced."""
 
 
 @dataclass(frozen=True)

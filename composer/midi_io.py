@@ -1,4 +1,5 @@
-"""Reading and writing standard MIDI files: the only module that touches MIDI files.
+"""Reading and writing standard MIDI files: the only modules that touch MIDI files are this
+one (reading) and :mod:`composer.midi_write` (writing, re-exported here).
 
 Reading walks the file's bytes directly instead of going through ``mido.MidiFile``. That is a
 deliberate exception to "prefer the library": mido builds and validates a Python object for
@@ -19,19 +20,27 @@ over the target, so a crash never leaves a half-written file behind.
 
 from __future__ import annotations
 
-import io
-import math
 import os
 import struct
 from collections import Counter, deque
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from composer.atomic import atomic_file
 from composer.errors import MidiFileError
+from composer.midi_write import (  # noqa: F401 - writing, re-exported: import it from here
+    DRUM_CHANNEL,
+    GENERATED_TRACK_NAME,
+    WRITE_TICKS_PER_BEAT,
+    _reason,
+    build_midi,
+    write_atomic,
+    write_midi,
+)
 from composer.notes import (
     DEFAULT_TEMPO_BPM,
+    PEDAL_CC,
+    PEDAL_DOWN,
     Note,
     PedalSpan,
     Piece,
@@ -46,9 +55,6 @@ MAX_NOTES = 400_000
 MAX_EVENTS = 2_000_000  # a dense real performance has ~300,000 events per megabyte
 MAX_TEMPO_EVENTS = 100_000  # tempo and time-signature changes (a rubato curve has thousands)
 MAX_TEXTS = 100  # text events kept (titles, credits); the rest are read past
-DRUM_CHANNEL = 9
-PEDAL_CC = 64
-WRITE_TICKS_PER_BEAT = 480
 # File names read as MIDI everywhere (corpus folders, the app's Open and drop, the CLI).
 MIDI_SUFFIXES = frozenset({".mid", ".midi", ".kar", ".rmi", ".smf"})
 
@@ -56,9 +62,6 @@ MIDI_SUFFIXES = frozenset({".mid", ".midi", ".kar", ".rmi", ".smf"})
 _DATA_BYTES = {0x80: 2, 0x90: 2, 0xA0: 2, 0xB0: 2, 0xC0: 1, 0xD0: 1, 0xE0: 2}
 _META_TEXT, _META_END, _META_TEMPO, _META_TIME_SIGNATURE = 0x01, 0x2F, 0x51, 0x58
 _META_TRACK_NAME = 0x03
-# The track that holds the notes a composer session generated and kept, so that opening the
-# file again shows them as generated. Other programs see a second piano track.
-GENERATED_TRACK_NAME = "composer: generated"
 
 
 def read_midi(path: str | os.PathLike) -> Piece:
@@ -127,9 +130,6 @@ def require_notes(piece: Piece, name: str) -> Piece:
     return piece
 
 
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:120]
 
 
 # ----- container level -------------------------------------------------------------------
@@ -313,7 +313,7 @@ class _Reader:
                                 (start, end_tick, first, velocity)
                             )
                     elif kind == 0xB0 and first == PEDAL_CC and channel != DRUM_CHANNEL:
-                        if second >= 64:
+                        if second >= PEDAL_DOWN:
                             pedal_down.setdefault(channel, tick)
                         elif channel in pedal_down:
                             self.pedal_spans.append((pedal_down.pop(channel), tick))
@@ -478,126 +478,3 @@ def _signatures(signatures: list[TimeSignature]) -> tuple[TimeSignature, ...]:
     if not result or result[0].beat > 0:
         result.insert(0, TimeSignature(0.0))
     return tuple(result)
-
-
-# ----- writing ---------------------------------------------------------------------------
-def write_midi(
-    path: str | os.PathLike,
-    piece: Piece,
-    *,
-    texts: Iterable[str] = (),
-    generated: Collection[Note] = (),
-    ticks_per_beat: int = WRITE_TICKS_PER_BEAT,
-) -> Path:
-    """Write ``piece`` as a type 1 MIDI file, atomically; ``texts`` become text meta events.
-
-    Track 0 holds the tempo map, the time signatures and the texts; track 1 the notes and the
-    sustain pedal on channel 1 with the piece's program. Those of ``piece.notes`` that are
-    also in ``generated`` go instead to a track named :data:`GENERATED_TRACK_NAME` (same
-    channel and program, so it sounds the same). Drum notes, if any, go to the last track on
-    the drum channel.
-    """
-    path = Path(path)
-    buffer = io.BytesIO()
-    try:
-        build_midi(piece, texts=texts, generated=generated,
-                   ticks_per_beat=ticks_per_beat).save(file=buffer)
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise MidiFileError(f"{path}: cannot write this piece ({_reason(exc)})") from None
-    write_atomic(path, buffer.getvalue())
-    return path
-
-
-def write_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Write bytes to ``path`` through a temporary file and a rename (composer.atomic)."""
-    with atomic_file(path, error=MidiFileError) as handle:
-        handle.write(data)
-
-
-def build_midi(
-    piece: Piece,
-    *,
-    texts: Iterable[str] = (),
-    generated: Collection[Note] = (),
-    ticks_per_beat: int = WRITE_TICKS_PER_BEAT,
-):
-    """The ``mido.MidiFile`` that :func:`write_midi` saves (values clamped to what MIDI holds).
-
-    Raises ``ValueError`` for times that are not finite numbers.
-    """
-    import mido
-
-    def tick(beat: float) -> int:
-        if not math.isfinite(beat):
-            raise ValueError(f"a note or event at beat {beat}")
-        return max(int(round(beat * ticks_per_beat)), 0)
-
-    conductor: list[tuple[int, int, object]] = []
-    for sig in piece.time_signatures or (TimeSignature(0.0),):
-        numerator = min(max(int(sig.numerator), 1), 255)
-        denominator = int(sig.denominator)
-        if denominator < 1 or denominator & (denominator - 1) or denominator > 64:
-            numerator, denominator = 4, 4  # not writable in MIDI: say 4/4 rather than fail
-        conductor.append((tick(sig.beat), 0, mido.MetaMessage(
-            "time_signature", numerator=numerator, denominator=denominator, time=0)))
-    for change in piece.tempos or (TempoChange(0.0, DEFAULT_TEMPO_BPM),):
-        bpm = change.bpm if math.isfinite(change.bpm) and change.bpm > 0 else DEFAULT_TEMPO_BPM
-        conductor.append((tick(change.beat), 1, mido.MetaMessage(
-            "set_tempo", tempo=max(1, min(int(round(60_000_000 / bpm)), 0xFFFFFF)), time=0)))
-    for text in texts:
-        text = str(text).encode("latin-1", "replace").decode("latin-1")
-        conductor.append((0, 2, mido.MetaMessage("text", text=text, time=0)))
-
-    program = mido.Message("program_change", channel=0, program=int(piece.program) & 0x7F)
-    events: list[tuple[int, int, object]] = [(0, 0, program)]
-    marked = Counter(generated)
-    generated_events: list[tuple[int, int, object]] = [
-        (0, -1, mido.MetaMessage("track_name", name=GENERATED_TRACK_NAME, time=0)),
-        (0, 0, program),
-    ]
-    for note in piece.notes:
-        pitch = min(max(int(note.pitch), 0), 127)
-        velocity = min(max(int(note.velocity), 1), 127)
-        start, end = tick(note.start), max(tick(note.end), tick(note.start) + 1)
-        track = events
-        if marked[note] > 0:
-            marked[note] -= 1
-            track = generated_events
-        track.append((start, 3, mido.Message("note_on", channel=0, note=pitch,
-                                             velocity=velocity)))
-        track.append((end, 1, mido.Message("note_off", channel=0, note=pitch, velocity=0)))
-    for span in piece.pedals:
-        events.append((tick(span.start), 2, mido.Message(
-            "control_change", channel=0, control=PEDAL_CC, value=127)))
-        events.append((tick(span.end), 1, mido.Message(
-            "control_change", channel=0, control=PEDAL_CC, value=0)))
-    drum_events = []
-    for note in piece.drum_notes:
-        start, end = tick(note.start), max(tick(note.end), tick(note.start) + 1)
-        drum_events.append((start, 3, mido.Message(
-            "note_on", channel=DRUM_CHANNEL, note=int(note.pitch) & 0x7F,
-            velocity=min(max(int(note.velocity), 1), 127))))
-        drum_events.append((end, 1, mido.Message(
-            "note_off", channel=DRUM_CHANNEL, note=int(note.pitch) & 0x7F, velocity=0)))
-
-    midi = mido.MidiFile(type=1, ticks_per_beat=ticks_per_beat)
-    midi.tracks.append(_track(conductor))
-    midi.tracks.append(_track(events))
-    if len(generated_events) > 2:
-        midi.tracks.append(_track(generated_events))
-    if drum_events:
-        midi.tracks.append(_track(drum_events))
-    return midi
-
-
-def _track(events: list[tuple[int, int, object]]):
-    """Delta-timed track; at one tick, note-offs come before note-ons (order key)."""
-    import mido
-
-    track = mido.MidiTrack()
-    now = 0
-    for when, _order, msg in sorted(events, key=lambda e: (e[0], e[1])):
-        track.append(msg.copy(time=when - now))
-        now = when
-    track.append(mido.MetaMessage("end_of_track", time=0))
-    return track

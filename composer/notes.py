@@ -13,6 +13,19 @@ from dataclasses import dataclass, field, replace
 PIANO_LOW = 21  # A0
 PIANO_HIGH = 108  # C8
 DEFAULT_TEMPO_BPM = 120.0
+MIN_PITCH, MAX_PITCH = 0, 127  # the MIDI range
+PEDAL_CC = 64  # MIDI controller number of the sustain (damper) pedal
+PEDAL_DOWN = 64  # the pedal's controller values from this up hold it down
+
+
+def clamp_pitch(pitch: float) -> int:
+    """A pitch inside the MIDI range (the one clamp every writer and player uses)."""
+    return min(max(int(pitch), MIN_PITCH), MAX_PITCH)
+
+
+def clamp_velocity(velocity: float) -> int:
+    """A velocity that sounds: 1..127 (a note-on of velocity 0 would be a note-off)."""
+    return min(max(int(velocity), 1), 127)
 
 
 @dataclass(frozen=True, order=True)

@@ -36,7 +36,7 @@ from composer.audio import (
     make_synth,
     piece_messages,
 )
-from composer.errors import AudioError, ComposerError, PortError
+from composer.errors import AudioError, ComposerError, PortError, one_line
 from composer.notes import Piece
 
 BUILTIN_SYNTH = "Built-in synth"
@@ -163,7 +163,7 @@ def _sounddevice():
 
 
 def _reason(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
+    return one_line(exc) or type(exc).__name__
 
 
 def _no_device(exc: BaseException) -> str:

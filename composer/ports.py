@@ -23,7 +23,7 @@ import os
 import threading
 from dataclasses import dataclass
 
-from composer.errors import PortError
+from composer.errors import NoMidiSystem, PortError
 
 ENV_API = "COMPOSER_MIDI_API"
 API_ALIASES = {
@@ -41,10 +41,6 @@ _HINTS = {
     "load the snd-seq kernel module, or use --api jack with a running JACK server)",
     "UNIX_JACK": "no JACK server is running (start one, e.g. with qjackctl or jackd)",
 }
-
-
-class NoMidiSystem(PortError):
-    """No MIDI system at all: rtmidi cannot even create a client."""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from composer.notes import Note, PedalSpan, fold_pitch
+from composer.notes import Note, PedalSpan, clamp_velocity, fold_pitch
 from composer.vocabulary import TokenizerSettings, Vocabulary
 
 # Order of simultaneous events: a note ends before another starts at the same step, the pedal
@@ -149,7 +149,7 @@ class Tokenizer:
             pitch = int(note.pitch)
             if not low <= pitch <= high:
                 pitch = fold_pitch(pitch, low, high)
-            velocity = min(max(int(note.velocity), 1), 127)
+            velocity = clamp_velocity(note.velocity)
             vel_bin = min((velocity - 1) * bins // 127, bins - 1)  # = settings.velocity_bin
             by_pitch.setdefault(pitch, []).append((start, -end, -vel_bin))
         result = []

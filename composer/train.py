@@ -31,7 +31,7 @@ from composer.atomic import write_json_atomic
 from composer.conditioning import STYLES, Conditioning
 from composer.config import ModelConfig, TrainConfig
 from composer.dataset import Batch, PieceInputs, WindowSampler, validation_batch
-from composer.errors import ComposerError
+from composer.errors import TrainingError
 from composer.meter import UNKNOWN
 from composer.model import build_model, save_bundle
 from composer.vocabulary import Vocabulary
@@ -39,10 +39,6 @@ from composer.vocabulary import Vocabulary
 LOG_FIELDS = ["epoch", "loss", "val_loss", "val_piano", "val_scores", "lr", "minutes",
               "tokens_seen", "tokens_per_s"]
 PIANO = "piano"
-
-
-class TrainingError(ComposerError):
-    """A run folder that cannot be resumed, or training data that cannot be used."""
 
 
 @dataclass(frozen=True)

@@ -17,14 +17,12 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from composer.blas import THREAD_VARIABLES, limit_threads  # noqa: F401 - THREAD_VARIABLES
 from composer.errors import ComposerError
 
 EXIT_OK, EXIT_ERROR = 0, 2
-# One BLAS thread: the engine's small matrix products gain nothing from two, and spinning BLAS
-# threads would compete with the UI thread for the CPU (see composer/engine.py). Set before
-# NumPy is imported, which happens when the main window is.
-THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-                    "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+# One BLAS thread (composer/blas.py), set before NumPy is imported, which happens when the
+# main window is. THREAD_VARIABLES is read from here by the GUI tests.
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,7 +53,7 @@ def _install_excepthook(window_getter) -> None:
         traceback.print_exception(kind, value, tb)
         window = window_getter()
         if window is not None and isinstance(value, Exception):
-            from gui.main_window import error_text
+            from gui.messages import error_text
 
             window.show_error(error_text(value))
 
@@ -73,8 +71,7 @@ def _close_on_ctrl_c(window) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    for name in THREAD_VARIABLES:
-        os.environ.setdefault(name, "1")
+    limit_threads(1)
     args = build_parser().parse_args(argv)
     try:
         width, height = (int(v) for v in args.size.lower().split("x"))

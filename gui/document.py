@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from enum import Enum
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -25,19 +26,38 @@ from composer.notes import (
     TimeSignature,
 )
 
-SEED = "seed"  # from the opened file, drawn or recorded
-ACCEPTED = "accepted"  # a generated take the user kept
-TAKE = "take"  # a generated take on trial (not part of the document)
-PHRASE = "phrase"  # live mode: what the player plays
-ANSWER = "answer"  # live mode: the model's answer
-ORIGINS = (SEED, ACCEPTED, TAKE, PHRASE, ANSWER)
+
+class Origin(str, Enum):
+    """Where a note came from: its colour in the roll, and whether saving marks it generated.
+
+    A ``str`` enum, so an origin is its plain name wherever text is wanted (the autosave's
+    JSON, overlay names) and ``Origin("seed")`` reads one back."""
+
+    SEED = "seed"  # from the opened file, drawn or recorded
+    ACCEPTED = "accepted"  # a generated take the user kept
+    TAKE = "take"  # a generated take on trial (not part of the document)
+    PHRASE = "phrase"  # live mode: what the player plays
+    ANSWER = "answer"  # live mode: the model's answer
+    RECORDING = "recording"  # notes being recorded (an overlay until recording stops)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+SEED, ACCEPTED, TAKE = Origin.SEED, Origin.ACCEPTED, Origin.TAKE
+PHRASE, ANSWER, RECORDING = Origin.PHRASE, Origin.ANSWER, Origin.RECORDING
+ORIGINS = (SEED, ACCEPTED, TAKE, PHRASE, ANSWER)  # what a note of a piece can be tagged with
 TEMPO_MERGE_ID = 1  # consecutive tempo changes are one undo step
 
 
 @dataclass(frozen=True)
 class RollNote:
     note: Note
-    origin: str = SEED
+    origin: Origin = SEED
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.origin, Origin):  # a plain name, e.g. from the autosave
+            object.__setattr__(self, "origin", Origin(self.origin))
 
 
 class _EditCommand(QUndoCommand):
@@ -123,7 +143,7 @@ class Document(QObject):
         notes = [rn.note for rn in self._notes.values() if wanted is None or rn.origin in wanted]
         return self.template.with_notes(notes)
 
-    def origins_in_order(self) -> list[str]:
+    def origins_in_order(self) -> list[Origin]:
         """Origins in the order of ``to_piece().notes`` (what the autosave remembers)."""
         return [rn.origin for rn in sorted(self._notes.values(), key=lambda rn: rn.note)]
 
@@ -193,7 +213,7 @@ class Document(QObject):
                                           merge_id))
         return new_ids
 
-    def add_notes(self, notes: Iterable[Note], origin: str = SEED, text: str = "Add notes",
+    def add_notes(self, notes: Iterable[Note], origin: Origin = SEED, text: str = "Add notes",
                   pedals: Iterable[PedalSpan] = ()) -> list[int]:
         pedals = tuple(pedals)
         return self.edit(text, add=[RollNote(n, origin) for n in notes],

@@ -3,18 +3,19 @@
 A thin Qt face over :class:`composer.live.LiveSession`: port choosers, Start/Stop, a status
 line, and two signals that carry the player's phrase and the model's answer (as pieces, so far)
 to the piano roll. The session runs on its own threads; starting it (loading the model,
-opening the ports) happens on a helper thread too, and stopping only asks it to stop, so the UI
-never waits. Without a MIDI system (no ALSA sequencer, no JACK server) or without ports the
-panel says so and stays usable: Refresh looks again.
+opening the ports) is a job of the app's one background helper (:mod:`gui.workers`), and
+stopping only asks it to stop, so the UI never waits. Without a MIDI system (no ALSA
+sequencer, no JACK server) or without ports the panel says so and stays usable: Refresh looks
+again.
 
 Generation follows the app's current model and settings (:meth:`set_generation`), also while
-the session runs: each phrase is answered with the settings of the moment.
+the session runs: each phrase is answered with the settings of the moment, by the same answer
+source as ``composer live`` (:class:`composer.answer.ModelAnswerer`), with bundles from the
+window's :class:`~composer.bundle_cache.BundleCache` (the one the Generate panel uses, so the
+model is loaded and its engine built once).
 """
 
 from __future__ import annotations
-
-import threading
-from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -29,8 +30,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from composer.errors import ComposerError, PortError
+from composer.bundle_cache import BundleCache
+from composer.errors import PortError
 from composer.playback import BUILTIN_SYNTH
+from gui.workers import Job, run_in_background
 
 
 class LivePanel(QWidget):
@@ -42,18 +45,18 @@ class LivePanel(QWidget):
     _status = Signal(str)  # relays from the session's threads
     _phrase = Signal(object)
     _answer = Signal(object)
-    _started = Signal(object)  # the session, or an error message (str)
     _stopped = Signal()
 
-    def __init__(self, parent: QWidget | None = None, *, api: str | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, api: str | None = None,
+                 bundles: BundleCache | None = None) -> None:
         super().__init__(parent)
         self.api = api
+        self.bundles = bundles if bundles is not None else BundleCache()
         self._bundle_path: str | None = None
         self._settings = None  # GenerationSettings; None until set_generation
-        self._bundles: dict[str | None, object] = {}
-        self._bundle_lock = threading.Lock()
         self._session = None
-        self._starting = False
+        self._starting: Job | None = None
+        self._closed = False
         self._watcher = None  # made in refresh(); kept (see gui.player.QtPlayer)
 
         self.input_combo = QComboBox()
@@ -92,7 +95,6 @@ class LivePanel(QWidget):
         self._status.connect(self._on_status, queued)
         self._phrase.connect(self.phraseChanged, queued)
         self._answer.connect(self.answerChanged, queued)
-        self._started.connect(self._on_started, queued)
         self._stopped.connect(self._on_stopped, queued)
         self.refresh_button.clicked.connect(self.refresh)
         self.start_button.clicked.connect(self.start)
@@ -141,22 +143,30 @@ class LivePanel(QWidget):
                                  "play a phrase.")
         self._update_buttons()
 
-    def start(self) -> None:
-        """Load the model and open the ports on a helper thread, then listen."""
-        if self._session is not None or self._starting or not self.input_combo.currentText():
-            return
+    def start(self) -> Job | None:
+        """Load the model and open the ports in the background, then listen."""
+        busy = self._session is not None or self._starting is not None
+        if busy or not self.input_combo.currentText():
+            return None
         from composer.live import LiveSettings
 
-        self._starting = True
-        self._update_buttons()
-        self._set_status("Starting…")
         settings = LiveSettings(max_wait=self.max_wait.value(),
                                 min_wait=min(0.4, self.max_wait.value()),
                                 echo=self.echo.isChecked())
         input_name = self.input_combo.currentText()
         output_name = self.output_combo.currentText() or BUILTIN_SYNTH
-        threading.Thread(target=self._start_session, name="composer-live-start", daemon=True,
-                         args=(settings, input_name, output_name)).start()
+
+        def work(progress, cancelled):
+            return self._start_session(settings, input_name, output_name)
+
+        job = run_in_background("Live mode could not start", work)
+        job.succeeded.connect(self._on_started)
+        job.failed.connect(self._on_start_failed)
+        job.finished.connect(self._update_buttons)
+        self._starting = job
+        self._update_buttons()
+        self._set_status("Starting…")
+        return job
 
     def stop(self) -> None:
         """Ask the session to stop; the ports are closed on its thread (no waiting here)."""
@@ -167,49 +177,31 @@ class LivePanel(QWidget):
         session.stop(timeout=None)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self._closed = True  # a session still starting is stopped as soon as it is up
         self.stop()
         if self._watcher is not None:
             self._watcher.close()
             self._watcher = None
         super().closeEvent(event)
 
-    # --- the session (helper threads) ------------------------------------------------------
-    def _start_session(self, settings, input_name: str, output_name: str) -> None:
+    # --- the session (a background job, then the session's own threads) ------------------
+    def _start_session(self, settings, input_name: str, output_name: str):
+        """On a pool thread: prepare the model (a missing one is said at once), open the
+        ports; errors become the job's message (see gui.workers)."""
+        from composer.answer import ModelAnswerer
+        from composer.generate import GenerationSettings
         from composer.live import LiveSession
 
-        try:
-            self._bundle(self._bundle_path)  # load now: a missing model is said at once
-            session = LiveSession(
-                self._answer_source, input_name, output_name, api=self.api, settings=settings,
-                on_status=self._session_status, on_phrase=self._phrase.emit,
-                on_answer=self._answer.emit,
-            )
-            session.start()
-        except ComposerError as exc:
-            self._started.emit(str(exc))
-        except Exception as exc:  # noqa: BLE001 - shown in the status line, never a crash
-            self._started.emit(f"Live mode could not start ({type(exc).__name__}: {exc})")
-        else:
-            self._started.emit(session)
-
-    def _answer_source(self, seed, bars):
-        """Answer with the model and settings chosen right now (called per phrase)."""
-        from composer.generate import GenerationSettings, stream_answer
-
-        settings = self._settings or GenerationSettings()
-        bundle = self._bundle(self._bundle_path)
-        return stream_answer(bundle, seed, replace(settings, bars=bars, seconds=None, takes=1))
-
-    def _bundle(self, path: str | None):
-        with self._bundle_lock:
-            if path not in self._bundles:
-                from composer.bundle import load_bundle
-                from composer.generate import engine_for
-
-                bundle = load_bundle(path)
-                engine_for(bundle)
-                self._bundles = {path: bundle}  # keep one model in memory
-            return self._bundles[path]
+        answerer = ModelAnswerer(lambda: self.bundles.get(self._bundle_path),
+                                 lambda: self._settings or GenerationSettings())
+        answerer.prepare()
+        session = LiveSession(
+            answerer, input_name, output_name, api=self.api, settings=settings,
+            on_status=self._session_status, on_phrase=self._phrase.emit,
+            on_answer=self._answer.emit,
+        )
+        session.start()
+        return session
 
     def _session_status(self, text: str) -> None:
         self._status.emit(text)
@@ -218,14 +210,18 @@ class LivePanel(QWidget):
 
     # --- UI thread --------------------------------------------------------------------------
     @Slot(object)
-    def _on_started(self, result) -> None:
-        self._starting = False
-        if isinstance(result, str):
-            self._set_status(result)
-        else:
-            self._session = result
-            self.runningChanged.emit(True)
-        self._update_buttons()
+    def _on_started(self, session) -> None:
+        self._starting = None
+        if self._closed:  # closed while it was starting: nobody will stop it later
+            session.stop(timeout=None)
+            return
+        self._session = session
+        self.runningChanged.emit(True)
+
+    @Slot(str)
+    def _on_start_failed(self, message: str) -> None:
+        self._starting = None
+        self._set_status(message)
 
     @Slot()
     def _on_stopped(self) -> None:
@@ -243,7 +239,7 @@ class LivePanel(QWidget):
         self.statusChanged.emit(text)
 
     def _update_buttons(self) -> None:
-        busy = self._session is not None or self._starting
+        busy = self._session is not None or self._starting is not None
         self.start_button.setEnabled(not busy and bool(self.input_combo.currentText()))
         self.stop_button.setEnabled(self._session is not None)
         for widget in (self.input_combo, self.output_combo, self.refresh_button, self.max_wait,

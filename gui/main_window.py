@@ -1,11 +1,20 @@
 """The main window: piano roll in the centre, generation controls and takes on the right.
 
-It wires the pieces together and owns every side effect a person can trigger: opening and
-saving files, generating (on a worker thread, see :mod:`gui.workers`), playing (through
-:mod:`gui.player`, imported lazily so the app runs without it), recording from a MIDI keyboard,
-autosaving, live mode (:mod:`gui.live_panel`, also lazy). Every failure a person can cause or
-meet (a bad file, a missing model, a vanished port, no sound card) ends in :meth:`show_error`:
-one non-blocking message box with the reason, and the app carries on.
+It builds the parts and wires them, and does little itself. Each job has its own module, and
+each part gets only the collaborators it needs, never the window:
+
+- :mod:`gui.actions`: every command (text, keys, icon, tip), which also feeds Help › Keyboard
+  shortcuts; :mod:`gui.window_layout`: menus, toolbar and status bar;
+- :mod:`gui.file_actions`: new, open, save, export, recent files;
+- :mod:`gui.editing`: cut, copy, paste, duplicate, quantize, trim;
+- :mod:`gui.generation_bridge`: the model, generating, takes, keeping one;
+- :mod:`gui.recording_bridge`, :mod:`gui.playback_bridge`, :mod:`gui.live_bridge`: recording
+  from a MIDI keyboard, playing, live mode (the player and the live panel imported lazily, so
+  the app runs without them);
+- :mod:`gui.messages`: every failure ends in one non-blocking message box with the reason.
+
+The window itself keeps what belongs to the window: docks, the title, the document's info in
+the status bar, autosave and settings, close and drop events.
 """
 
 from __future__ import annotations
@@ -14,76 +23,37 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QDockWidget,
-    QFileDialog,
-    QFormLayout,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QSpinBox,
-    QToolBar,
-    QWidget,
-)
+from PySide6.QtGui import QActionGroup, QCloseEvent
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QWidget
 
-from composer.errors import ComposerError, MidiFileError, PortError
-from composer.midi_io import read_midi_with_generated, require_notes, write_midi
-from composer.notes import Note
-from gui import clipboard, grid, icons
+from composer.bundle_cache import BundleCache
+from composer.errors import ComposerError
+from gui import actions as action_table
+from gui import grid
 from gui.autosave import Autosave
-from gui.bundles import BundleCache
 from gui.controls import GenerationControls
-from gui.document import ACCEPTED, SEED, TAKE, Document, RollNote
+from gui.document import ACCEPTED, Document
+from gui.editing import EditActions
+from gui.file_actions import FileActions, dropped_midi
+from gui.generation_bridge import GenerationBridge
 from gui.live_bridge import LiveBridge
-from gui.piano_roll import ORIGIN_COLORS, ORIGIN_LABELS
+from gui.messages import Messages
 from gui.playback_bridge import PlaybackBridge
-from gui.recorder import MidiRecorder, input_names
+from gui.recorder import MidiRecorder
+from gui.recording_bridge import RecordingBridge
 from gui.roll_view import PianoRollView
 from gui.takes import TakesPanel
+from gui.window_layout import build_menus, build_status_bar, build_toolbar
 from gui.workers import Job, run_in_background
 
 APP_NAME = "composer"
-METERS = ("2/4", "3/4", "4/4", "5/4", "6/8", "7/8", "9/8", "12/8", "2/2", "3/8")
-MIN_BPM, MAX_BPM = 10, 999  # the tempo box: every tempo a real file is likely to hold
-MIDI_SUFFIXES = (".mid", ".midi", ".kar", ".rmi", ".smf")
-MIDI_FILTER = "MIDI files (*.mid *.midi *.kar *.rmi *.smf)"
-MAX_RECENT = 10
 AUTOSAVE_SECONDS = 30
-NO_INPUT = "No MIDI input"
 
 
 def app_data_dir() -> Path:
     """Where the autosave lives (QStandardPaths.AppDataLocation)."""
     location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
     return Path(location or Path.home() / ".composer")
-
-
-class _WheelOnlyWhenFocused:
-    """For the toolbar's tempo and metre boxes: the wheel changes them only once they have
-    been clicked, so a wheel turned to scroll past the toolbar does not retime the piece.
-    Qt's boxes take the focus from the wheel itself, hence the focus policy as well."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-
-    def wheelEvent(self, event) -> None:
-        if self.hasFocus():
-            super().wheelEvent(event)
-        else:
-            event.ignore()
-
-
-class TempoBox(_WheelOnlyWhenFocused, QSpinBox):
-    pass
-
-
-class MeterBox(_WheelOnlyWhenFocused, QComboBox):
-    pass
 
 
 class MainWindow(QMainWindow):
@@ -102,16 +72,10 @@ class MainWindow(QMainWindow):
         self.doc = Document(self)
         self.bundles = BundleCache()
         self.autosave = Autosave(Path(data_dir) if data_dir else app_data_dir())
-        self.takes: list = []
-        self.clip: clipboard.Clip | None = None  # notes copied in this window
-        self.generation: Job | None = None
-        self.last_error: str | None = None
-        self._error_box: QMessageBox | None = None
-        self._model_job: Job | None = None
-        self._generated_at = 0.0
+        self.messages = Messages(self)
+        self.messages.errorShown.connect(self.errorShown)
         self._fitted = False
         self._jobs: set[Job] = set()
-        self._input_reason = ""
         self.recorder = MidiRecorder(self)
 
         self.setWindowTitle(APP_NAME)
@@ -131,21 +95,13 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.controls_dock, self.takes_dock],
                          [self.controls.sizeHint().height(), 300], Qt.Orientation.Vertical)
 
-        self._make_actions()
-        self._make_menus()
-        self._make_toolbar()
-        self.playback = PlaybackBridge(self)
-        self.live = LiveBridge(self)
-        self._make_status_bar()
+        self._build_parts()
         self._connect()
 
         self.autosave_timer = QTimer(self)
         self.autosave_timer.setSingleShot(True)
         self.autosave_timer.setInterval(int(autosave_seconds * 1000))
         self.autosave_timer.timeout.connect(self.autosave_now)
-        self.record_timer = QTimer(self)
-        self.record_timer.setInterval(40)
-        self.record_timer.timeout.connect(self._recording_tick)
 
         self._restore_settings()
         self.doc.new()
@@ -154,7 +110,87 @@ class MainWindow(QMainWindow):
         if preload_model:  # warm the cache so the first Generate starts at once
             self.load_model(self.controls.model_path(), quiet=True)
 
-    # ===== layout ========================================================================
+    # ===== building ======================================================================
+    def _build_parts(self) -> None:
+        stack = self.doc.undo_stack
+        made = {"undo_action": stack.createUndoAction(self, "&Undo"),
+                "redo_action": stack.createRedoAction(self, "&Redo")}
+        self.actions = action_table.build_actions(self, self.roll, self._slots(), made)
+        for name, action in self.actions.items():
+            setattr(self, name, action)  # window.play_action, window.undo_action, ...
+        self.tool_group = QActionGroup(self)
+        self.tool_group.addAction(self.select_tool)
+        self.tool_group.addAction(self.draw_tool)
+        self.select_tool.setChecked(True)
+        self.recent_menu = build_menus(self, self.actions, [
+            self.controls_dock.toggleViewAction(), self.takes_dock.toggleViewAction()])
+        toolbar = build_toolbar(self, self.actions)
+        self.toolbar = toolbar.bar
+        self.snap_combo, self.output_combo = toolbar.snap_combo, toolbar.output_combo
+        self.tempo_spin, self.meter_combo = toolbar.tempo_spin, toolbar.meter_combo
+        self.input_combo = toolbar.input_combo
+        status = build_status_bar(self)
+        self.hover_label, self.info_label = status.hover_label, status.info_label
+        self.legend_label = status.legend_label
+
+        m = self.messages
+        self.files = FileActions(self, self.doc, self.settings, m, self.autosave,
+                                 start_job=self._start, piece_replaced=self._piece_replaced,
+                                 put_cursor=self.roll.set_cursor_beat)
+        self.editing = EditActions(self, self.doc, self.roll, self.paste_action, m,
+                                   snap_label=self.snap_combo.currentText,
+                                   trimmed=lambda: self.discard_takes())
+        self.generation_bridge = GenerationBridge(
+            self.doc, self.roll, self.controls, self.takes_panel, self.takes_dock, m,
+            self.actions, self.bundles, start_job=self._start,
+            model_loaded=lambda: self.live.update_generation(), parent=self)
+        self.recording = RecordingBridge(self.recorder, self.doc, self.roll, self.input_combo,
+                                         self.record_action, m, self.settings, parent=self)
+        self.playback = PlaybackBridge(self.doc, self.roll, self.view.ruler, self.output_combo,
+                                       self.play_action, m, self.current_take, parent=self)
+        self.live = LiveBridge(self.roll, m, self.live_action, self.controls, self.bundles,
+                               self._add_live_dock, parent=self)
+
+    def _slots(self) -> dict:
+        """What each action of :mod:`gui.actions` does (lambdas: parts made after the actions,
+        and no ``checked`` argument reaching a slot that does not want it)."""
+        roll = self.roll
+        return {
+            "new_action": lambda: self.files.new_piece(),
+            "open_action": lambda: self.files.open_dialog(),
+            "save_action": lambda: self.files.save(),
+            "save_as_action": lambda: self.files.save_as(),
+            "export_action": lambda: self.files.export_dialog(),
+            "quit_action": self.close,
+            "delete_action": roll.delete_selection,
+            "select_all_action": roll.select_all,
+            "cut_action": lambda: self.editing.cut_notes(),
+            "copy_action": lambda: self.editing.copy_notes(),
+            "paste_action": lambda: self.editing.paste_notes(),
+            "duplicate_action": lambda: self.editing.duplicate_notes(),
+            "quantize_action": lambda: self.editing.quantize_notes(),
+            "trim_action": lambda: self.editing.trim_dialog(),
+            "select_tool": lambda on: on and roll.set_tool("select"),
+            "draw_tool": lambda on: on and roll.set_tool("draw"),
+            "zoom_in_action": lambda: roll.zoom_time(1.4),
+            "zoom_out_action": lambda: roll.zoom_time(1 / 1.4),
+            "fit_action": lambda: roll.fit(),
+            "play_action": lambda: self.playback.toggle(),
+            "play_seed_action": lambda: self.playback.play_seed(),
+            "play_take_action": lambda: self.playback.play_take(),
+            "stop_action": lambda: self.playback.stop(),
+            "record_action": lambda on: self.toggle_record(on),
+            "refresh_ports_action": lambda: self.refresh_ports(),
+            "generate_action": lambda: self.generate(),
+            "cancel_action": lambda: self.cancel_generation(),
+            "keep_action": lambda: self.keep_take(),
+            "continue_action": lambda: self.keep_and_continue(),
+            "discard_action": lambda: self.discard_takes(),
+            "live_action": lambda on: self.live.toggle(on),
+            "shortcuts_action": self.show_shortcuts,
+            "about_action": self.show_about,
+        }
+
     def make_dock(self, title: str, widget: QWidget, name: str) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
@@ -164,231 +200,12 @@ class MainWindow(QMainWindow):
                          | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         return dock
 
-    def _action(self, text: str, slot=None, shortcut=None, icon=None, tip: str = "",
-                checkable: bool = False) -> QAction:
-        action = QAction(text, self)
-        if icon is not None:
-            action.setIcon(icon)
-        if shortcut is not None:
-            keys = shortcut if isinstance(shortcut, list) else [shortcut]
-            action.setShortcuts([QKeySequence(k) for k in keys])
-        if tip:
-            first = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-            action.setToolTip(f"{tip} ({first})" if first else tip)
-            action.setStatusTip(tip)
-        action.setCheckable(checkable)
-        if slot is not None:
-            (action.toggled if checkable else action.triggered).connect(slot)
-        self.addAction(action)  # shortcuts work even when the toolbar is hidden
-        return action
-
-    def _roll_action(self, action: QAction) -> QAction:
-        """Its shortcut works only in the roll, so Ctrl+C, Ctrl+A... keep their meaning in
-        the text and number boxes of the window."""
-        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.removeAction(action)
-        self.roll.addAction(action)
-        return action
-
-    def _make_actions(self) -> None:
-        s = lambda name: icons.standard(self, name)  # noqa: E731
-        K = QKeySequence.StandardKey
-        self.new_action = self._action("&New", self.new_piece, K.New, s("SP_FileIcon"),
-                                       "Start an empty piece")
-        self.open_action = self._action("&Open…", self.open_dialog, K.Open,
-                                        s("SP_DialogOpenButton"), "Open a MIDI file as the seed")
-        self.save_action = self._action("&Save", self.save, K.Save, s("SP_DialogSaveButton"),
-                                        "Save the piece as a MIDI file")
-        self.save_as_action = self._action("Save &As…", self.save_as, "Ctrl+Shift+S",
-                                           tip="Save the piece under a new name")
-        self.export_action = self._action("&Export…", self.export_dialog, "Ctrl+E",
-                                          s("SP_DriveHDIcon"),
-                                          "Export the piece as a MIDI or WAV file")
-        self.quit_action = self._action("&Quit", self.close, K.Quit, tip="Close composer")
-
-        self.undo_action = self.doc.undo_stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcuts([QKeySequence(K.Undo)])
-        self.undo_action.setIcon(s("SP_ArrowBack"))
-        self.redo_action = self.doc.undo_stack.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        self.redo_action.setIcon(s("SP_ArrowForward"))
-        self.addActions([self.undo_action, self.redo_action])
-        self.delete_action = self._roll_action(self._action(
-            "&Delete notes", self.roll.delete_selection,
-            [QKeySequence.StandardKey.Delete, "Backspace"], s("SP_TrashIcon"),
-            "Delete the selected notes"))
-        self.select_all_action = self._roll_action(self._action(
-            "Select &all", self.roll.select_all, "Ctrl+A", tip="Select every note of the piece"))
-        self.cut_action = self._roll_action(self._action(
-            "Cu&t", self.cut_notes, K.Cut, tip="Copy the selected notes and delete them"))
-        self.copy_action = self._roll_action(self._action(
-            "&Copy", self.copy_notes, K.Copy, tip="Copy the selected notes"))
-        self.paste_action = self._roll_action(self._action(
-            "&Paste", self.paste_notes, K.Paste, tip="Paste the copied notes at the play cursor"))
-        self.duplicate_action = self._roll_action(self._action(
-            "D&uplicate", self.duplicate_notes, "Ctrl+D",
-            tip="Repeat the selected notes right after themselves"))
-        self.paste_action.setEnabled(False)  # until something is copied
-        self.quantize_action = self._roll_action(self._action(
-            "&Quantize", self.quantize_notes, "Q",
-            tip="Move the selected notes (or all, if none is selected) onto the snap grid"))
-        self.trim_action = self._action("&Trim to bars…", self.trim_dialog,
-                                        tip="Keep only a range of bars of the piece")
-
-        self.tool_group = QActionGroup(self)
-        self.select_tool = self._action("Select", lambda on: on and self.roll.set_tool("select"),
-                                        "V", icons.pointer(),
-                                        "Select, move and resize notes", checkable=True)
-        self.draw_tool = self._action("Draw", lambda on: on and self.roll.set_tool("draw"),
-                                      "D", icons.pencil(), "Draw notes (drag to set the length)",
-                                      checkable=True)
-        self.tool_group.addAction(self.select_tool)
-        self.tool_group.addAction(self.draw_tool)
-        self.select_tool.setChecked(True)
-        self.zoom_in_action = self._action("Zoom &in", lambda: self.roll.zoom_time(1.4),
-                                           K.ZoomIn, icons.magnifier("+"), "Zoom in (time)")
-        self.zoom_out_action = self._action("Zoom &out", lambda: self.roll.zoom_time(1 / 1.4),
-                                            K.ZoomOut, icons.magnifier("-"), "Zoom out (time)")
-        self.fit_action = self._action("&Fit", self.roll.fit, "Ctrl+0", icons.fit(),
-                                       "Show the whole piece")
-
-        self.play_action = self._action("&Play / Stop", lambda: self.playback.toggle(), "Space",
-                                        s("SP_MediaPlay"),
-                                        "Play the piece and the selected take from the cursor")
-        self.play_seed_action = self._action("Play &seed", lambda: self.playback.play_seed(),
-                                             tip="Play only the seed notes")
-        self.play_take_action = self._action("Play &take", lambda: self.playback.play_take(),
-                                             "Ctrl+T",
-                                             tip="Play the last bar before the take and the take")
-        self.stop_action = self._action("S&top", lambda: self.playback.stop(),
-                                        icon=s("SP_MediaStop"),
-                                        tip="Stop playing")
-        self.record_action = self._action("&Record", self.toggle_record, "Ctrl+R",
-                                          icons.record(),
-                                          "Record notes from the MIDI keyboard after the piece",
-                                          checkable=True)
-        self.refresh_ports_action = self._action("Refresh &MIDI ports", self.refresh_ports,
-                                                 tip="Look for MIDI keyboards and outputs again")
-        self.generate_action = self._action("&Generate", self.generate, "Ctrl+G",
-                                            icons.sparkle(), "Write continuations of the piece")
-        self.cancel_action = self._action("&Cancel generation", self.cancel_generation,
-                                          "Esc", s("SP_BrowserStop"), "Stop generating")
-        self.cancel_action.setEnabled(False)
-        self.keep_action = self._action("&Keep take", self.keep_take, "Ctrl+Return",
-                                        s("SP_DialogApplyButton"),
-                                        "Append the selected take to the piece")
-        self.continue_action = self._action("Keep && &continue", self.keep_and_continue,
-                                            "Ctrl+Shift+Return",
-                                            tip="Keep the take and generate from its end")
-        self.discard_action = self._action("&Discard takes", self.discard_takes,
-                                           tip="Drop all takes")
-        self.live_action = self._action("&Live", lambda on: self.live.toggle(on), "Ctrl+L",
-                                        icons.live(),
-                                        "Call and response with a MIDI keyboard",
-                                        checkable=True)
-        self.shortcuts_action = self._action("&Keyboard shortcuts", self.show_shortcuts,
-                                             K.HelpContents)
-        self.about_action = self._action("&About composer", self.show_about)
-        for action in (self.keep_action, self.continue_action, self.discard_action,
-                       self.play_take_action):
-            action.setEnabled(False)
-
-    def _make_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addActions([self.new_action, self.open_action])
-        self.recent_menu = file_menu.addMenu("Open &recent")
-        file_menu.addSeparator()
-        file_menu.addActions([self.save_action, self.save_as_action, self.export_action])
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-        edit_menu = bar.addMenu("&Edit")
-        edit_menu.addActions([self.undo_action, self.redo_action])
-        edit_menu.addSeparator()
-        edit_menu.addActions([self.cut_action, self.copy_action, self.paste_action,
-                              self.duplicate_action, self.delete_action, self.quantize_action])
-        edit_menu.addSeparator()
-        edit_menu.addActions([self.select_all_action, self.trim_action])
-        edit_menu.addSeparator()
-        edit_menu.addActions([self.select_tool, self.draw_tool])
-        view_menu = bar.addMenu("&View")
-        view_menu.addActions([self.zoom_in_action, self.zoom_out_action, self.fit_action])
-        view_menu.addSeparator()
-        view_menu.addAction(self.controls_dock.toggleViewAction())
-        view_menu.addAction(self.takes_dock.toggleViewAction())
-        play_menu = bar.addMenu("&Play")
-        play_menu.addActions([self.play_action, self.play_seed_action, self.play_take_action,
-                              self.stop_action])
-        play_menu.addSeparator()
-        play_menu.addActions([self.record_action, self.live_action, self.refresh_ports_action])
-        generate_menu = bar.addMenu("&Generate")
-        generate_menu.addActions([self.generate_action, self.cancel_action])
-        generate_menu.addSeparator()
-        generate_menu.addActions([self.keep_action, self.continue_action, self.discard_action])
-        help_menu = bar.addMenu("&Help")
-        help_menu.addActions([self.shortcuts_action, self.about_action])
-
-    def _make_toolbar(self) -> None:
-        bar = QToolBar("Main", self)
-        bar.setObjectName("main_toolbar")
-        bar.setMovable(False)
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
-        self.addToolBar(bar)
-        self.toolbar = bar
-        bar.addActions([self.open_action, self.save_action, self.export_action])
-        bar.addSeparator()
-        bar.addActions([self.undo_action, self.redo_action])
-        bar.addSeparator()
-        bar.addActions([self.select_tool, self.draw_tool])
-        self.snap_combo = QComboBox()
-        for label, beats in grid.SNAP_CHOICES:
-            self.snap_combo.addItem(label, beats)
-        self.snap_combo.setToolTip("Snap notes to this grid when drawing and moving")
-        bar.addWidget(QLabel(" Snap "))
-        bar.addWidget(self.snap_combo)
-        bar.addSeparator()
-        bar.addActions([self.zoom_out_action, self.zoom_in_action, self.fit_action])
-        bar.addSeparator()
-        bar.addActions([self.play_action, self.stop_action])
-        self.output_combo = QComboBox()
-        self.output_combo.setToolTip("Where playback goes: the built-in synth or a MIDI port")
-        self.output_combo.setMinimumContentsLength(12)
-        bar.addWidget(self.output_combo)
-        self.tempo_spin = TempoBox()
-        self.tempo_spin.setRange(MIN_BPM, MAX_BPM)
-        self.tempo_spin.setPrefix("♩ = ")
-        self.tempo_spin.setSuffix(" bpm")
-        self.tempo_spin.setKeyboardTracking(False)  # one edit when typing is done, not per key
-        self.tempo_spin.setToolTip("Tempo of the piece (later tempo changes follow in "
-                                   "proportion); playback and export use it")
-        bar.addWidget(self.tempo_spin)
-        self.meter_combo = MeterBox()
-        self.meter_combo.addItems(METERS)
-        self.meter_combo.setToolTip("Time signature of the piece: where the bar lines fall, "
-                                    "and what a continuation's length in bars means")
-        bar.addWidget(self.meter_combo)
-        bar.addSeparator()
-        bar.addAction(self.record_action)
-        self.input_combo = QComboBox()
-        self.input_combo.setToolTip("The MIDI keyboard to record from")
-        self.input_combo.setMinimumContentsLength(12)
-        bar.addWidget(self.input_combo)
-        bar.addSeparator()
-        bar.addActions([self.generate_action, self.live_action])
-
-    def _make_status_bar(self) -> None:
-        status = self.statusBar()
-        self.hover_label = QLabel()
-        self.hover_label.setMinimumWidth(260)
-        self.info_label = QLabel()
-        legend = "&nbsp;&nbsp;".join(
-            f'<span style="color:{ORIGIN_COLORS[o].name()}">■</span> {ORIGIN_LABELS[o]}'
-            for o in (SEED, ACCEPTED, TAKE))
-        self.legend_label = QLabel(legend)
-        self.legend_label.setToolTip("Note colours; softer notes are drawn darker")
-        status.addPermanentWidget(self.hover_label)
-        status.addPermanentWidget(self.legend_label)
-        status.addPermanentWidget(self.info_label)
+    def _add_live_dock(self, title: str, widget: QWidget, name: str) -> QDockWidget:
+        """A tab next to the takes: the roll keeps its height, the panel is one click away."""
+        dock = self.make_dock(title, widget, name)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.tabifyDockWidget(self.takes_dock, dock)
+        return dock
 
     def _connect(self) -> None:
         self.doc.changed.connect(self._document_changed)
@@ -398,51 +215,116 @@ class MainWindow(QMainWindow):
         self.meter_combo.activated.connect(self._meter_chosen)  # by the person, not by code
         self.snap_combo.currentIndexChanged.connect(
             lambda _i: self.roll.set_snap(float(self.snap_combo.currentData())))
+        gen = self.generation_bridge
+        gen.takesReady.connect(self.takesReady)
         self.controls.generateRequested.connect(self.generate)
         self.controls.cancelRequested.connect(self.cancel_generation)
         self.controls.modelChanged.connect(lambda path: self.load_model(path))
         self.controls.settingsChanged.connect(self.live.update_generation)
-        self.takes_panel.takeSelected.connect(self.select_take)
+        self.takes_panel.takeSelected.connect(gen.select_take)
         self.takes_panel.keepRequested.connect(self.keep_take)
         self.takes_panel.keepContinueRequested.connect(self.keep_and_continue)
         self.takes_panel.discardRequested.connect(self.discard_takes)
         self.takes_panel.playRequested.connect(self.playback.play_take)
-        self.recorder.notesChanged.connect(lambda notes: self.roll.set_overlay("recording",
-                                                                               notes))
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.recent_menu.aboutToShow.connect(
+            lambda: self.files.fill_recent_menu(self.recent_menu))
 
     def _start(self, name: str, work) -> Job:
-        """Run ``work`` off the UI thread; the window forgets the job when it ends."""
+        """Run ``work`` in the background; the window forgets the job when it ends."""
         job = run_in_background(name, work)
         self._jobs.add(job)
         job.finished.connect(lambda: self._jobs.discard(job))
         return job
 
-    # ===== messages ======================================================================
+    def _piece_replaced(self) -> None:
+        self.discard_takes()
+        self.playback.stop()
+
+    # ===== what the parts offer, under the window's names =====================================
     def show_error(self, message: str, title: str = "composer") -> None:
-        """Tell the person what went wrong; non-blocking, the window stays usable."""
-        message = " ".join(str(message).split())
-        self.last_error = message
-        self.statusBar().showMessage(message, 8000)
-        if self._error_box is not None:
-            self._error_box.close()
-        box = QMessageBox(QMessageBox.Icon.Warning, title, message,
-                          QMessageBox.StandardButton.Ok, self)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.setWindowModality(Qt.WindowModality.WindowModal)
-        box.finished.connect(lambda _r: setattr(self, "_error_box", None))
-        self._error_box = box
-        box.open()
-        self.errorShown.emit(message)
+        self.messages.show_error(message, title)
 
     def ask(self, title: str, text: str, buttons, default) -> QMessageBox.StandardButton:
-        """A question that needs an answer before going on (blocks in a nested event loop)."""
-        box = QMessageBox(QMessageBox.Icon.Question, title, text, buttons, self)
-        box.setDefaultButton(default)
-        return QMessageBox.StandardButton(box.exec())
+        return self.messages.ask(title, text, buttons, default)
 
     def status(self, message: str, ms: int = 5000) -> None:
-        self.statusBar().showMessage(message, ms)
+        self.messages.status(message, ms)
+
+    @property
+    def last_error(self) -> str | None:
+        return self.messages.last_error
+
+    @property
+    def _error_box(self) -> QMessageBox | None:
+        return self.messages.error_box
+
+    @property
+    def takes(self) -> list:
+        return self.generation_bridge.takes
+
+    def open_file(self, path: str | Path, ask: bool = True) -> bool:
+        return self.files.open_file(path, ask)
+
+    def save(self) -> bool:
+        return self.files.save()
+
+    def save_as(self, path: str | Path | None = None) -> bool:
+        return self.files.save_as(path)
+
+    def maybe_save(self) -> bool:
+        return self.files.maybe_save()
+
+    def export_midi(self, path: str | Path) -> bool:
+        return self.files.export_midi(path)
+
+    def export_wav(self, path: str | Path) -> Job | None:
+        return self.files.export_wav(path)
+
+    def recent_files(self) -> list[str]:
+        return self.files.recent_files()
+
+    def trim_bars(self, first: int, last: int) -> None:
+        self.editing.trim_bars(first, last)
+
+    def load_model(self, path: str, quiet: bool = False) -> Job:
+        return self.generation_bridge.load_model(path, quiet)
+
+    def generate(self) -> Job | None:
+        return self.generation_bridge.generate()
+
+    def is_generating(self) -> bool:
+        return self.generation_bridge.is_generating()
+
+    def cancel_generation(self) -> None:
+        self.generation_bridge.cancel_generation()
+
+    def current_take(self):
+        return self.generation_bridge.current_take()
+
+    def keep_take(self) -> bool:
+        return self.generation_bridge.keep_take()
+
+    def keep_and_continue(self) -> None:
+        self.generation_bridge.keep_and_continue()
+
+    def discard_takes(self) -> None:
+        self.generation_bridge.discard_takes()
+
+    def refresh_ports(self) -> None:
+        self.refresh_inputs()
+        self.playback.fill_outputs()
+
+    def refresh_inputs(self) -> list[str]:
+        return self.recording.refresh_inputs()
+
+    def toggle_record(self, on: bool) -> None:
+        self.recording.toggle(on)
+
+    def start_recording(self, port: str | None) -> bool:
+        return self.recording.start(port)
+
+    def stop_recording(self):
+        return self.recording.stop()
 
     # ===== document ======================================================================
     def _document_changed(self) -> None:
@@ -480,462 +362,6 @@ class MainWindow(QMainWindow):
         name = self.doc.path.name if self.doc.path else "Untitled"
         self.setWindowTitle(f"{name}[*] — {APP_NAME}")
         self.setWindowModified(self.doc.is_modified())
-
-    def maybe_save(self) -> bool:
-        """Before unsaved work is dropped: Save / Discard / Cancel. True means go on."""
-        if not self.doc.is_modified():
-            return True
-        name = self.doc.path.name if self.doc.path else "the piece"
-        answer = self.ask(
-            "Unsaved changes", f"Save the changes to {name} before closing it?",
-            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
-        if answer == QMessageBox.StandardButton.Save:
-            return self.save()
-        return answer == QMessageBox.StandardButton.Discard
-
-    def new_piece(self) -> None:
-        if self.maybe_save():
-            self.discard_takes()
-            self.doc.new()
-            self.autosave.clear()
-            self.status("New piece: draw notes (D) or record from a MIDI keyboard (Ctrl+R)")
-
-    def open_dialog(self) -> None:
-        if not self.maybe_save():
-            return
-        folder = self.settings.value("last_folder", str(Path.home()))
-        path, _ = QFileDialog.getOpenFileName(self, "Open a MIDI file", folder,
-                                              f"{MIDI_FILTER};;All files (*)")
-        if path:
-            self.open_file(path, ask=False)
-
-    def open_file(self, path: str | Path, ask: bool = True) -> bool:
-        """Open a MIDI file as the piece; a bad file gives an error box, nothing changes."""
-        if ask and not self.maybe_save():
-            return False
-        path = Path(path)
-        try:
-            piece, generated = read_midi_with_generated(path)
-        except ComposerError as exc:
-            self.show_error(str(exc), "Cannot open the file")
-            return False
-        self.discard_takes()
-        self.playback.stop()
-        self.doc.load(piece, path, [ACCEPTED if g else SEED for g in generated])
-        self.autosave.clear()
-        self.roll.set_cursor_beat(0.0)
-        self._add_recent(path)
-        self.settings.setValue("last_folder", str(path.parent))
-        if piece.notes:
-            self.status(f"Opened {path.name}: {len(piece.notes)} notes, "
-                        f"{piece.end_beat:.0f} beats")
-        else:
-            self.status(f"{path.name} has no pitched notes: draw or record a seed")
-        return True
-
-    def save(self) -> bool:
-        if self.doc.saved_path is None:
-            return self.save_as()
-        return self._write(self.doc.saved_path)
-
-    def save_as(self, path: str | Path | None = None) -> bool:
-        if path is None:
-            source = self.doc.path
-            suggestion = (source.with_name(f"{source.stem}-continued.mid") if source
-                          else Path(self.settings.value("last_folder", str(Path.home())))
-                          / "composition.mid")
-            chosen, _ = QFileDialog.getSaveFileName(self, "Save the piece", str(suggestion),
-                                                    MIDI_FILTER)
-            if not chosen:
-                return False
-            path = chosen
-        path = Path(path)
-        if path.suffix.lower() not in MIDI_SUFFIXES:
-            path = path.with_suffix(".mid")
-        return self._write(path)
-
-    def _write(self, path: Path) -> bool:
-        try:
-            self._write_piece(path)
-        except ComposerError as exc:
-            self.show_error(str(exc), "Cannot save")
-            return False
-        self.doc.mark_saved(path)
-        self.autosave.clear()
-        self._add_recent(path)
-        self.status(f"Saved {path}")
-        return True
-
-    def _write_piece(self, path: Path) -> None:
-        """The kept takes go to their own track, so opening the file shows them as generated."""
-        write_midi(path, self.doc.to_piece(),
-                   generated=[rn.note for rn in self.doc.notes.values() if rn.origin == ACCEPTED])
-
-    def export_dialog(self) -> None:
-        source = self.doc.saved_path or self.doc.path
-        base = source.with_suffix("") if source else Path.home() / "composition"
-        path, chosen_filter = QFileDialog.getSaveFileName(
-            self, "Export the piece", str(base) + ".mid",
-            "MIDI file (*.mid);;WAV audio (*.wav)")
-        if not path:
-            return
-        if Path(path).suffix.lower() == ".wav" or (
-                "WAV" in chosen_filter and Path(path).suffix.lower() not in MIDI_SUFFIXES):
-            self.export_wav(Path(path).with_suffix(".wav"))
-        else:
-            self.export_midi(path)
-
-    def export_midi(self, path: str | Path) -> bool:
-        """Write the piece (seed and kept takes) to a MIDI file; the document stays as it is."""
-        path = Path(path)
-        try:
-            self._write_piece(path)
-        except ComposerError as exc:
-            self.show_error(str(exc), "Cannot export")
-            return False
-        self.status(f"Exported {path}")
-        return True
-
-    def export_wav(self, path: str | Path) -> Job | None:
-        """Render the piece to a WAV file on a worker thread."""
-        piece = self.doc.to_piece()
-        if not piece.notes:
-            self.show_error("The piece has no notes to render")
-            return None
-        path = Path(path)
-
-        def work(progress, cancelled):
-            from composer.audio import render_wav
-
-            return render_wav(piece, path)
-
-        self.status(f"Rendering {path.name}…", 0)
-        job = self._start(f"Rendering {path.name}", work)
-        job.succeeded.connect(lambda p: self.status(f"Exported {p}"))
-        job.failed.connect(lambda message: self.show_error(message, "Cannot export audio"))
-        return job
-
-    def trim_dialog(self) -> None:
-        dialog = QDialog(self)
-        dialog.setWindowTitle("Trim to bars")
-        last_bar = grid.bar_at(self.doc.time_signatures, max(self.doc.end_beat() - 1e-6, 0))
-        first_spin, last_spin = QSpinBox(), QSpinBox()
-        for spin in (first_spin, last_spin):
-            spin.setRange(1, max(last_bar.number, 1))
-        last_spin.setValue(last_bar.number)
-        form = QFormLayout(dialog)
-        form.addRow(QLabel("Keep the bars from … to … (inclusive); the rest is removed."))
-        form.addRow("From bar", first_spin)
-        form.addRow("To bar", last_spin)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(dialog.accept)
-        buttons.rejected.connect(dialog.reject)
-        form.addRow(buttons)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.trim_bars(first_spin.value(), last_spin.value())
-
-    def trim_bars(self, first: int, last: int) -> None:
-        """Keep bars ``first``..``last`` (1-based, inclusive), moved to the start."""
-        first, last = min(first, last), max(first, last)
-        sigs = self.doc.time_signatures
-        start = grid.bar_start(sigs, first)
-        end = grid.bar_start(sigs, last + 1)
-        self.doc.trim(start, end, f"Trim to bars {first}–{last}")
-        self.discard_takes()
-        self.status(f"Kept bars {first}–{last}")
-
-    # ----- recent files ------------------------------------------------------------------
-    def recent_files(self) -> list[str]:
-        value = self.settings.value("recent_files", [])
-        if isinstance(value, str):
-            value = [value]
-        return [str(v) for v in value or []]
-
-    def _add_recent(self, path: Path) -> None:
-        path_text = str(Path(path).resolve())
-        files = [f for f in self.recent_files() if f != path_text]
-        self.settings.setValue("recent_files", [path_text, *files][:MAX_RECENT])
-
-    def _fill_recent_menu(self) -> None:
-        menu = self.recent_menu
-        menu.clear()
-        files = self.recent_files()
-        for path in files:
-            action = menu.addAction(Path(path).name)
-            action.setToolTip(path)
-            action.setStatusTip(path)
-            action.triggered.connect(lambda _c=False, p=path: self.open_file(p))
-        if not files:
-            menu.addAction("No recent files").setEnabled(False)
-        else:
-            menu.addSeparator()
-            menu.addAction("Clear list", lambda: self.settings.setValue("recent_files", []))
-
-    # ----- drag and drop -----------------------------------------------------------------
-    def _dropped_midi(self, mime) -> Path | None:
-        for url in mime.urls() if mime.hasUrls() else []:
-            if url.isLocalFile() and Path(url.toLocalFile()).suffix.lower() in MIDI_SUFFIXES:
-                return Path(url.toLocalFile())
-        return None
-
-    def dragEnterEvent(self, event) -> None:
-        if self._dropped_midi(event.mimeData()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:
-        path = self._dropped_midi(event.mimeData())
-        if path:
-            event.acceptProposedAction()
-            QTimer.singleShot(0, lambda: self.open_file(path))
-
-    # ===== models and generation ==========================================================
-    def load_model(self, path: str, quiet: bool = False) -> Job:
-        """Load (and cache) a bundle off the UI thread; shows what it is or why it failed."""
-        self.controls.set_model_info("Loading model…")
-
-        bundles = self.bundles
-
-        def work(progress, cancelled):
-            from composer.generate import engine_for  # warm the import, here not on Generate
-
-            bundle = bundles.get(path)
-            engine_for(bundle)  # and the engine's tables (cached per bundle)
-            return bundle
-
-        job = self._start("Loading model", work)
-        self._model_job = job
-
-        def loaded(bundle) -> None:
-            if self._model_job is not job:
-                return
-            config = bundle.config
-            layers = f"{len(config.lstm_units)}×{max(config.lstm_units)}"
-            text = f"{bundle.name}: {layers} LSTM, {len(bundle.vocab)} events"
-            nll = bundle.metrics.get("test_nll") if isinstance(bundle.metrics, dict) else None
-            if isinstance(nll, (int, float)):
-                text += f", test NLL {nll:.2f}"
-            self.controls.set_model_info(text)
-            self.live.update_generation()
-
-        def failed(message: str) -> None:
-            if self._model_job is not job:
-                return
-            self.controls.set_model_info(f"⚠ {message}")
-            if not quiet:
-                self.show_error(message, "Cannot load the model")
-
-        job.succeeded.connect(loaded)
-        job.failed.connect(failed)
-        return job
-
-    def is_generating(self) -> bool:
-        return self.generation is not None and self.generation.is_running()
-
-    def generate(self) -> Job | None:
-        """Generate takes from the whole piece, off the UI thread."""
-        if self.is_generating():
-            return None
-        try:
-            settings = self.controls.settings()
-            settings.validate()
-            seed = require_notes(self.doc.to_piece(), self.doc.path.name if self.doc.path
-                                 else "the piece")
-        except ComposerError as exc:
-            self.show_error(str(exc), "Cannot generate")
-            return None
-        path = self.controls.model_path()
-        bundles = self.bundles
-
-        def work(progress, cancelled):
-            from composer.generate import generate
-
-            bundle = bundles.get(path)
-            return generate(bundle, seed, settings, progress=progress, cancelled=cancelled)
-
-        self._set_generating(True)
-        count = settings.takes
-        self.status(f"Generating {count} take{'s' if count > 1 else ''} of "
-                    f"{settings.bars:g} bars…", 0)
-        self._generated_at = time.monotonic()
-        job = self._start("Generating", work)
-        self.generation = job
-        job.progress.connect(self._generation_progress)
-        job.succeeded.connect(self._takes_ready)
-        job.failed.connect(lambda message: self.show_error(message, "Generation failed"))
-        job.cancelled.connect(lambda: self.status("Generation cancelled"))
-        job.finished.connect(lambda: self._set_generating(False))
-        return job
-
-    def cancel_generation(self) -> None:
-        if self.is_generating():
-            self.generation.cancel()
-            self.status("Cancelling…", 0)
-
-    def _set_generating(self, busy: bool) -> None:
-        self.controls.set_busy(busy)
-        self.generate_action.setEnabled(not busy)
-        self.cancel_action.setEnabled(busy)
-
-    def _generation_progress(self, fraction: float) -> None:
-        self.controls.set_progress(fraction)
-        self.statusBar().showMessage(f"Generating… {fraction:.0%}")
-
-    def _takes_ready(self, takes: list) -> None:
-        elapsed = time.monotonic() - self._generated_at
-        self.takes = list(takes)
-        self.takes_panel.set_takes(self.takes)
-        self.takes_dock.raise_()
-        self._update_take_actions()
-        self.status(f"{len(takes)} take{'s' if len(takes) != 1 else ''} ready in "
-                    f"{elapsed:.1f} s: listen (Ctrl+T), keep one (Ctrl+Return) or generate "
-                    "again", 10000)
-        self.takesReady.emit(self.takes)
-
-    def current_take(self):
-        index = self.takes_panel.current()
-        return self.takes[index] if 0 <= index < len(self.takes) else None
-
-    def select_take(self, index: int) -> None:
-        take = self.takes[index] if 0 <= index < len(self.takes) else None
-        if take is None:
-            self.roll.set_overlay(TAKE, [])
-            self.roll.set_take_span(None)
-        else:
-            self.roll.set_overlay(TAKE, take.notes)
-            self.roll.set_take_span((take.start_beat, take.end_beat))
-            first, last = self.roll.visible_beats()
-            if not first <= take.start_beat <= last - 1:
-                self.roll.horizontalScrollBar().setValue(
-                    int(take.start_beat * self.roll.px_per_beat
-                        - self.roll.viewport().width() * 0.35))
-        self._update_take_actions()
-
-    def _update_take_actions(self) -> None:
-        has = self.current_take() is not None
-        for action in (self.keep_action, self.continue_action, self.play_take_action):
-            action.setEnabled(has)
-        self.discard_action.setEnabled(bool(self.takes))
-
-    def keep_take(self) -> bool:
-        """Append the selected take to the piece (one undoable step)."""
-        take = self.current_take()
-        if take is None:
-            return False
-        # Like composer.generate.merge: a seed note still sounding where the take strikes
-        # the same pitch is cut there, so the new note is heard.
-        first_onset: dict[int, float] = {}
-        for note in take.notes:
-            first_onset.setdefault(note.pitch, note.start)
-        cuts = {}
-        for note_id, rn in self.doc.notes.items():
-            onset = first_onset.get(rn.note.pitch)
-            if onset is not None and rn.note.start < onset < rn.note.end:
-                cuts[note_id] = Note(rn.note.start, onset, rn.note.pitch, rn.note.velocity)
-        pedals = self.doc.pedals + tuple(take.pedals) if take.pedals else None
-        self.doc.edit(f"Keep take {take.index + 1}", change=cuts,
-                      add=[RollNote(n, ACCEPTED) for n in take.notes], pedals=pedals)
-        self.roll.set_cursor_beat(take.start_beat)
-        self.discard_takes()
-        self.status(f"Kept take {take.index + 1}: {len(take.notes)} notes added "
-                    "(Ctrl+Z to undo)")
-        return True
-
-    def keep_and_continue(self) -> None:
-        if self.keep_take():
-            self.generate()
-
-    def discard_takes(self) -> None:
-        self.takes = []
-        self.takes_panel.set_takes([])
-        self.roll.set_overlay(TAKE, [])
-        self.roll.set_take_span(None)
-        self._update_take_actions()
-
-    # ===== MIDI input ======================================================================
-    def refresh_ports(self) -> None:
-        self.refresh_inputs()
-        self.playback.fill_outputs()
-
-    def refresh_inputs(self) -> list[str]:
-        """List MIDI inputs; with none (or no MIDI system) say so and disable recording."""
-        try:
-            names = input_names()
-            reason = "no MIDI keyboard connected"
-        except PortError as exc:
-            names, reason = [], str(exc)
-        current = self.input_combo.currentText() or self.settings.value("input", "")
-        self.input_combo.clear()
-        if names:
-            self.input_combo.addItems(names)
-            self.input_combo.setCurrentIndex(max(self.input_combo.findText(str(current)), 0))
-            self.input_combo.setEnabled(True)
-            self.record_action.setEnabled(True)
-            self.record_action.setToolTip("Record notes from the MIDI keyboard (Ctrl+R)")
-        else:
-            self.input_combo.addItem(NO_INPUT)
-            self.input_combo.setEnabled(False)
-            self.input_combo.setToolTip(reason)
-            self.record_action.setEnabled(False)
-            self.record_action.setToolTip(f"Recording needs a MIDI keyboard: {reason}")
-            self.status(f"No MIDI input: {reason}. Open or draw a seed instead.", 8000)
-        self._input_reason = reason
-        return names
-
-    def record_start_beat(self) -> float:
-        end = self.doc.end_beat()
-        return grid.next_bar_line(self.doc.time_signatures, end) if end > 0 else 0.0
-
-    def toggle_record(self, on: bool) -> None:
-        if on:
-            port = self.input_combo.currentText()
-            if not self.input_combo.isEnabled() or not port or port == NO_INPUT:
-                self.record_action.setChecked(False)
-                self.show_error(f"Cannot record: {self._input_reason}")
-                return
-            self.start_recording(port)
-        else:
-            self.stop_recording()
-
-    def start_recording(self, port: str | None) -> bool:
-        """Record after the piece (``port`` None: only what the recorder is fed)."""
-        start = self.record_start_beat()
-        try:
-            self.recorder.start(port, start, self.doc.template.bpm)
-        except PortError as exc:
-            self.record_action.blockSignals(True)
-            self.record_action.setChecked(False)
-            self.record_action.blockSignals(False)
-            self.show_error(str(exc), "Cannot record")
-            self.refresh_inputs()
-            return False
-        self.roll.set_cursor_beat(start)
-        self.record_timer.start()
-        self.status(f"Recording from bar {grid.describe_beat(self.doc.time_signatures, start)}"
-                    " … press Ctrl+R again to stop", 0)
-        return True
-
-    def stop_recording(self) -> list[Note]:
-        notes = self.recorder.stop()
-        self.record_timer.stop()
-        self.roll.set_overlay("recording", [])
-        self.roll.set_playhead(None)
-        if self.record_action.isChecked():
-            self.record_action.blockSignals(True)
-            self.record_action.setChecked(False)
-            self.record_action.blockSignals(False)
-        if notes:
-            self.doc.add_notes(notes, SEED, f"Record {len(notes)} notes")
-            self.status(f"Recorded {len(notes)} notes")
-        else:
-            self.status("Nothing was recorded")
-        return notes
-
-    def _recording_tick(self) -> None:
-        beat = self.recorder.current_beat()
-        if beat is not None:
-            self.roll.set_playhead(beat)
 
     # ===== autosave and settings ===========================================================
     def autosave_now(self) -> None:
@@ -1024,8 +450,7 @@ class MainWindow(QMainWindow):
         for job in list(self._jobs):
             job.detach()  # results arriving after this would reach a closed window
         self._jobs.clear()
-        if self.recorder.is_recording():
-            self.recorder.stop()
+        self.recording.shutdown()
         self.playback.shutdown()
         self.live.shutdown()
         self.autosave_timer.stop()
@@ -1033,85 +458,19 @@ class MainWindow(QMainWindow):
             self.autosave.clear()
         self.save_settings()
 
-    # ===== clipboard =====================================================================
-    def _selected(self) -> list[RollNote]:
-        notes = self.doc.notes
-        return [notes[i] for i in sorted(self.roll.selection) if i in notes]
+    def dragEnterEvent(self, event) -> None:
+        if dropped_midi(event.mimeData()):
+            event.acceptProposedAction()
 
-    def copy_notes(self) -> bool:
-        clip = clipboard.clip_of(self._selected())
-        if clip is None:
-            self.status("Select notes to copy")
-            return False
-        self.clip = clip
-        self.paste_action.setEnabled(True)
-        self.status(f"Copied {notes_text(len(clip.notes))}")
-        return True
-
-    def cut_notes(self) -> None:
-        if self.copy_notes():
-            self.doc.remove_notes(list(self.roll.selection),
-                                  f"Cut {notes_text(len(self.clip.notes))}")
-
-    def paste_notes(self) -> None:
-        if self.clip is not None:
-            self._add_selected(clipboard.placed(self.clip, self.roll.cursor_beat), "Paste")
-
-    def duplicate_notes(self) -> None:
-        selected = self._selected()
-        clip = clipboard.clip_of(selected)
-        if clip is None:
-            self.status("Select notes to duplicate")
-            return
-        first = min(rn.note.start for rn in selected)
-        at = clipboard.duplicate_at(clip, first, self.roll.snap_beats or None)
-        self._add_selected(clipboard.placed(clip, at), "Duplicate")
-
-    def quantize_notes(self) -> None:
-        step = self.roll.snap_beats
-        if step <= 0:
-            self.status("Choose a snap grid (toolbar) to quantize to")
-            return
-        notes = self.doc.notes
-        ids = [i for i in self.roll.selection if i in notes] or list(notes)
-        changes = {i: grid.quantized(notes[i].note, step) for i in ids}
-        changes = {i: n for i, n in changes.items() if n != notes[i].note}
-        # Two notes that land on each other would look like one and sound doubled: one goes.
-        taken = {rn.note for i, rn in notes.items() if i not in changes}
-        merged = []
-        for note_id, note in sorted(changes.items()):
-            if note in taken:
-                merged.append(note_id)
-            taken.add(note)
-        for note_id in merged:
-            del changes[note_id]
-        label = self.snap_combo.currentText()
-        if changes or merged:
-            self.doc.edit(f"Quantize {notes_text(len(changes) + len(merged))} to {label}",
-                          change=changes, remove=merged)
-        self.status(f"Quantized {notes_text(len(changes) + len(merged))} to {label}"
-                    + (f" ({notes_text(len(merged))} on top of another removed)"
-                       if merged else ""))
-
-    def _add_selected(self, notes: list[RollNote], verb: str) -> None:
-        """Add ``notes`` as one step and select them, so they can be moved on at once."""
-        ids = self.doc.edit(f"{verb} {notes_text(len(notes))}", add=notes)
-        self.roll.select(ids)
+    def dropEvent(self, event) -> None:
+        path = dropped_midi(event.mimeData())
+        if path:
+            event.acceptProposedAction()
+            QTimer.singleShot(0, lambda: self.open_file(path))
 
     # ===== help ============================================================================
     def show_shortcuts(self) -> None:
-        rows = [
-            ("Space", "play / stop"), ("Ctrl+G", "generate"), ("Esc", "cancel generation"),
-            ("Ctrl+Return", "keep the selected take"), ("Ctrl+T", "play the take"),
-            ("Ctrl+Z / Ctrl+Shift+Z", "undo / redo"), ("Delete", "delete selected notes"),
-            ("V / D", "select tool / draw tool"), ("Arrows", "move selected notes"),
-            ("Ctrl+X / Ctrl+C / Ctrl+V", "cut / copy / paste notes (at the play cursor)"),
-            ("Ctrl+D", "duplicate the selected notes after themselves"),
-            ("Q", "quantize the selected notes (or all) to the snap grid"),
-            ("Ctrl+wheel", "zoom time"), ("Ctrl+Shift+wheel", "zoom pitch"),
-            ("Ctrl+O / Ctrl+S / Ctrl+E", "open / save / export"), ("Ctrl+R", "record"),
-            ("Ctrl+L", "live mode"),
-        ]
+        rows = action_table.shortcut_rows(self.actions)
         text = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in rows)
         QMessageBox.information(self, "Keyboard shortcuts", f"<table>{text}</table>")
 
@@ -1123,15 +482,3 @@ class MainWindow(QMainWindow):
             f"<b>composer {__version__}</b><p>Continues your music with an LSTM trained on "
             "classical pieces from the music21 corpus. Everything runs offline on this "
             "computer.</p>")
-
-
-def notes_text(count: int) -> str:
-    return f"{count} note{'s' if count != 1 else ''}"
-
-
-def error_text(exc: BaseException) -> str:
-    """What a dialog says about an exception that escaped (never a traceback)."""
-    if isinstance(exc, (ComposerError, MidiFileError)):
-        return " ".join(str(exc).split())
-    return f"Unexpected error: {type(exc).__name__}: {exc}"
-

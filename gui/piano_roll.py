@@ -21,60 +21,43 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPen, QWheelEvent
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen, QWheelEvent
 from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
-from composer.notes import Note
+from composer.notes import Note, clamp_pitch
 from gui import grid
-from gui.document import ACCEPTED, ANSWER, PHRASE, SEED, TAKE, Document, RollNote
+from gui.document import SEED, TAKE, Document, Origin, RollNote
+from gui.palette import (  # noqa: F401 - BACKGROUND, PLAYHEAD: also read from here
+    BACKGROUND,
+    BAR_LINE,
+    BEAT_LINE,
+    BLACK_LANE,
+    C_LANE_LINE,
+    CURSOR_LINE,
+    ORIGIN_COLORS,
+    ORIGIN_LABELS,
+    PLAYHEAD,
+    RUBBER_EDGE,
+    RUBBER_FILL,
+    SELECTED_EDGE,
+    SUB_LINE,
+    velocity_color,
+)
+from gui.roll_drags import (
+    HIGHEST,
+    LOWEST,
+    CreateDrag,
+    Drag,
+    MoveDrag,
+    ResizeDrag,
+    RubberDrag,
+    Scale,
+)
 
-LOWEST, HIGHEST = 0, 127
 MIN_PX_PER_BEAT, MAX_PX_PER_BEAT = 3.0, 960.0
 MIN_KEY_HEIGHT, MAX_KEY_HEIGHT = 4.0, 40.0
 EDGE_PX = 6  # how close to a note's right end a press resizes instead of moving
 MIN_NOTE_BEATS = 1.0 / 12.0  # one tokenizer step
-
-BACKGROUND = QColor("#20232a")
-BLACK_LANE = QColor("#1a1c22")
-C_LANE_LINE = QColor("#3a3f4b")
-SUB_LINE = QColor("#262a32")
-BEAT_LINE = QColor("#2f343e")
-BAR_LINE = QColor("#4b5263")
-PLAYHEAD = QColor("#ff5a5f")
-CURSOR_LINE = QColor("#e0e0e0")
-RUBBER_FILL = QColor(120, 170, 255, 40)
-RUBBER_EDGE = QColor(120, 170, 255, 200)
-SELECTED_EDGE = QColor("#ffffff")
-
-ORIGIN_COLORS = {
-    SEED: QColor("#4f9dff"),  # blue: what you gave
-    ACCEPTED: QColor("#3ecf8e"),  # green: generated and kept
-    TAKE: QColor("#ffa53d"),  # orange: the take on trial
-    PHRASE: QColor("#c792ea"),  # violet: live, what you play
-    ANSWER: QColor("#ff6fae"),  # pink: live, the model's answer
-    "recording": QColor("#ff5a5f"),  # red: being recorded
-}
-ORIGIN_LABELS = {
-    SEED: "Seed", ACCEPTED: "Kept", TAKE: "Take", PHRASE: "Live: you", ANSWER: "Live: model",
-    "recording": "Recording",
-}
-VELOCITY_LEVELS = 8  # notes are batched by colour; 8 intensity steps are plenty to see dynamics
-
-
-def velocity_color(origin: str, velocity: int) -> QColor:
-    """The fill of a note: the origin's colour, fading toward the background when soft.
-
-    A note of velocity 127 has exactly the origin's colour.
-    """
-    base = ORIGIN_COLORS.get(origin, ORIGIN_COLORS[SEED])
-    level = min(max((int(velocity) * VELOCITY_LEVELS + 126) // 127, 1), VELOCITY_LEVELS)
-    f = 0.35 + 0.65 * level / VELOCITY_LEVELS
-    return QColor(
-        round(BACKGROUND.red() + (base.red() - BACKGROUND.red()) * f),
-        round(BACKGROUND.green() + (base.green() - BACKGROUND.green()) * f),
-        round(BACKGROUND.blue() + (base.blue() - BACKGROUND.blue()) * f),
-    )
-
 
 @dataclass(frozen=True)
 class _Item:
@@ -82,7 +65,7 @@ class _Item:
     end: float
     pitch: int
     velocity: int
-    origin: str
+    origin: Origin
     note_id: int | None  # None for overlay notes (takes, live), which are not editable
 
 
@@ -122,7 +105,7 @@ class PianoRoll(QAbstractScrollArea):
         self.take_span: tuple[float, float] | None = None
         self._overlays: dict[str, list[Note]] = {}
         self._index = _Index([])
-        self._drag: dict | None = None
+        self._drag: Drag | None = None
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setFrameShape(QAbstractScrollArea.Shape.NoFrame)  # keys and ruler align at 0
         self.viewport().setMouseTracking(True)
@@ -206,7 +189,7 @@ class PianoRoll(QAbstractScrollArea):
             n = self.doc.notes[note_id].note
             start = max(n.start + beats, 0.0)
             changes[note_id] = Note(start, start + n.duration,
-                                    min(max(n.pitch + semitones, LOWEST), HIGHEST), n.velocity)
+                                    clamp_pitch(n.pitch + semitones), n.velocity)
         if changes:
             self.doc.change_notes(changes, "Move notes")
 
@@ -337,8 +320,8 @@ class PianoRoll(QAbstractScrollArea):
             painter.fillRect(QRectF(x0, 0, x1 - x0, rect.height()), shade)
         self._paint_notes(painter, rect)
         drag = self._drag
-        if drag and drag["kind"] == "rubber":
-            band = QRectF(QPointF(drag["origin"]), QPointF(drag["pos"])).normalized()
+        if isinstance(drag, RubberDrag):
+            band = QRectF(QPointF(drag.origin), QPointF(drag.pos)).normalized()
             painter.setPen(QPen(RUBBER_EDGE, 1))
             painter.setBrush(RUBBER_FILL)
             painter.drawRect(band)
@@ -393,12 +376,12 @@ class PianoRoll(QAbstractScrollArea):
     def _paint_notes(self, painter: QPainter, rect: QRect) -> None:
         first, last = self.visible_beats()
         low, high = self._visible_pitches(rect)
-        preview = self._drag.get("preview", {}) if self._drag else {}
+        preview = self._drag.preview if self._drag else {}
         hidden = set(preview)
-        groups: dict[tuple[str, int, bool], list[QRectF]] = {}
+        groups: dict[tuple[Origin, int, bool], list[QRectF]] = {}
         outlines: list[QRectF] = []
 
-        def add(item_note: Note, origin: str, selected: bool) -> None:
+        def add(item_note: Note, origin: Origin, selected: bool) -> None:
             if not low <= item_note.pitch <= high:
                 return
             r = self.note_rect(item_note).adjusted(0, 1, 0, -1)
@@ -415,7 +398,7 @@ class PianoRoll(QAbstractScrollArea):
         for note_id, note in preview.items():
             add(note, self.doc.notes[note_id].origin if note_id in self.doc.notes else SEED,
                 True)
-        border_pens: dict[str, QPen] = {}
+        border_pens: dict[Origin, QPen] = {}
         for (origin, velocity, selected), rects in groups.items():
             fill = velocity_color(origin, velocity)
             if selected:
@@ -476,24 +459,22 @@ class PianoRoll(QAbstractScrollArea):
                 self.select([note_id], add=True)
             elif note_id not in self.selection:
                 self.select([note_id])
-            kind = "resize" if self._on_right_edge(note_id, pos) else "move"
-            self._drag = {
-                "kind": kind, "origin": pos, "pos": pos, "anchor": note_id,
-                "originals": {i: self.doc.notes[i].note for i in self.selection},
-                "preview": {},
-            }
+            kind = ResizeDrag if self._on_right_edge(note_id, pos) else MoveDrag
+            self._drag = kind(pos, pos, note_id,
+                              {i: self.doc.notes[i].note for i in self.selection})
         elif self.tool == "draw":
             start = grid.snap_down(self.x_to_beat(pos.x()), self.snap_beats)
             note = Note(max(start, 0.0), max(start, 0.0) + self._grid(),
                         self.y_to_pitch(pos.y()), self._new_velocity())
-            self._drag = {"kind": "create", "origin": pos, "pos": pos, "note": note,
-                          "preview": {}}
+            self._drag = CreateDrag(pos, pos, note)
             self.viewport().update()
         else:
             if not shift and self.selection:
                 self.select([])
-            self._drag = {"kind": "rubber", "origin": pos, "pos": pos,
-                          "base": set(self.selection)}
+            self._drag = RubberDrag(pos, pos, frozenset(self.selection))
+
+    def _scale(self) -> Scale:
+        return Scale(self.px_per_beat, self.key_height, self.snap_beats, self._grid())
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         pos = event.position()
@@ -509,35 +490,13 @@ class PianoRoll(QAbstractScrollArea):
             else:
                 self.set_tool(self.tool)
             return
-        drag["pos"] = pos
-        dx_beats = (pos.x() - drag["origin"].x()) / self.px_per_beat
-        if drag["kind"] == "move":
-            anchor = drag["originals"][drag["anchor"]]
-            new_start = max(grid.snap(anchor.start + dx_beats, self.snap_beats), 0.0)
-            earliest = min(n.start for n in drag["originals"].values())
-            delta = max(new_start - anchor.start, -earliest)
-            semis = round((drag["origin"].y() - pos.y()) / self.key_height)
-            pitches = [n.pitch for n in drag["originals"].values()]
-            semis = min(max(semis, LOWEST - min(pitches)), HIGHEST - max(pitches))
-            drag["preview"] = {
-                i: Note(n.start + delta, n.end + delta, n.pitch + semis, n.velocity)
-                for i, n in drag["originals"].items()
-            }
-        elif drag["kind"] == "resize":
-            anchor = drag["originals"][drag["anchor"]]
-            new_end = grid.snap(anchor.end + dx_beats, self.snap_beats)
-            delta = new_end - anchor.end
-            drag["preview"] = {
-                i: Note(n.start, max(n.end + delta, n.start + self._grid()), n.pitch, n.velocity)
-                for i, n in drag["originals"].items()
-            }
-        elif drag["kind"] == "create":
-            note = drag["note"]
-            end = grid.snap(self.x_to_beat(pos.x()), self.snap_beats)
-            drag["note"] = Note(note.start, max(end, note.start + self._grid()), note.pitch,
-                                note.velocity)
-        elif drag["kind"] == "rubber":
-            band = QRectF(QPointF(drag["origin"]), QPointF(pos)).normalized()
+        if isinstance(drag, (MoveDrag, ResizeDrag)):
+            self._drag = drag.dragged(pos, self._scale())
+        elif isinstance(drag, CreateDrag):
+            self._drag = drag.dragged(pos, self.x_to_beat(pos.x()), self._scale())
+        else:
+            self._drag = drag.dragged(pos)
+            band = QRectF(QPointF(drag.origin), QPointF(pos)).normalized()
             inside = {
                 it.note_id
                 for it in self._index.between(self.x_to_beat(band.left()),
@@ -545,7 +504,7 @@ class PianoRoll(QAbstractScrollArea):
                 if it.note_id is not None
                 and band.intersects(self.note_rect(Note(it.start, it.end, it.pitch)))
             }
-            self.selection = drag["base"] | inside
+            self.selection = set(drag.base) | inside
             self.selectionChanged.emit()
         self.viewport().update()
 
@@ -553,19 +512,17 @@ class PianoRoll(QAbstractScrollArea):
         drag, self._drag = self._drag, None
         if drag is None or event.button() != Qt.MouseButton.LeftButton:
             return
-        if drag["kind"] in ("move", "resize"):
-            changes = {i: n for i, n in drag["preview"].items() if n != drag["originals"][i]}
+        if isinstance(drag, (MoveDrag, ResizeDrag)):
+            changes = drag.changes()
             if changes:
-                word = "Move" if drag["kind"] == "move" else "Resize"
                 count = len(changes)
-                self.doc.change_notes(changes, f"{word} {count} note{'s' if count > 1 else ''}")
-        elif drag["kind"] == "create":
-            ids = self.doc.add_notes([drag["note"]], SEED, "Draw note")
+                self.doc.change_notes(changes,
+                                      f"{drag.verb} {count} note{'s' if count > 1 else ''}")
+        elif isinstance(drag, CreateDrag):
+            ids = self.doc.add_notes([drag.note], SEED, "Draw note")
             self.select(ids)
-        elif drag["kind"] == "rubber":
-            moved = (drag["pos"] - drag["origin"]).manhattanLength()
-            if moved < 3:  # a plain click on empty space puts the play cursor there
-                self.set_cursor_beat(grid.snap(self.x_to_beat(drag["pos"].x()), self.snap_beats))
+        elif drag.is_click():  # a plain click on empty space puts the play cursor there
+            self.set_cursor_beat(grid.snap(self.x_to_beat(drag.pos.x()), self.snap_beats))
         self.viewport().update()
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
@@ -633,109 +590,3 @@ class PianoRoll(QAbstractScrollArea):
             self.select([])
         else:
             super().keyPressEvent(event)
-
-
-class KeyboardStrip(QWidget):
-    """Piano keys left of the roll, scrolled with it; C keys are labelled."""
-
-    WIDTH = 58
-
-    def __init__(self, roll: PianoRoll, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.roll = roll
-        self.setFixedWidth(self.WIDTH)
-        roll.viewChanged.connect(self.update)
-
-    def paintEvent(self, event) -> None:
-        painter = QPainter(self)
-        roll = self.roll
-        painter.fillRect(self.rect(), QColor("#f4f4f4"))
-        low, high = roll.y_to_pitch(self.height()), roll.y_to_pitch(0)
-        font = QFont(self.font())
-        font.setPixelSize(max(min(int(roll.key_height) - 2, 11), 7))
-        painter.setFont(font)
-        for pitch in range(low, high + 1):
-            y = roll.pitch_to_y(pitch)
-            r = QRectF(0, y, self.width(), roll.key_height)
-            if grid.is_black(pitch):
-                painter.fillRect(QRectF(0, y, self.width() * 0.62, roll.key_height),
-                                 QColor("#2b2b2b"))
-            else:
-                painter.setPen(QPen(QColor("#c8c8c8"), 1))
-                painter.drawLine(QPointF(0, y + roll.key_height), QPointF(self.width(),
-                                                                          y + roll.key_height))
-            if pitch % 12 == 0 and roll.key_height >= 7:
-                painter.setPen(QColor("#555555"))
-                painter.drawText(r.adjusted(0, 0, -4, 0),
-                                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                                 grid.pitch_name(pitch))
-        painter.setPen(QPen(QColor("#9a9a9a"), 1))
-        painter.drawLine(self.width() - 1, 0, self.width() - 1, self.height())
-        painter.end()
-
-
-class Ruler(QWidget):
-    """Bar numbers above the roll; click or drag to set where playback starts."""
-
-    HEIGHT = 26
-
-    def __init__(self, roll: PianoRoll, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.roll = roll
-        self.setFixedHeight(self.HEIGHT)
-        self.setToolTip("Bars. Click to set where playback starts.")
-        roll.viewChanged.connect(self.update)
-        roll.cursorMoved.connect(lambda _beat: self.update())
-
-    def _set_cursor(self, x: float) -> None:
-        roll = self.roll
-        roll.set_cursor_beat(grid.snap(roll.x_to_beat(x), roll.snap_beats or 1.0))
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:
-        self._set_cursor(event.position().x())
-
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        if event.buttons() & Qt.MouseButton.LeftButton:
-            self._set_cursor(event.position().x())
-
-    def paintEvent(self, event) -> None:
-        painter = QPainter(self)
-        roll = self.roll
-        painter.fillRect(self.rect(), QColor("#2a2e37"))
-        first, last = roll.visible_beats()
-        if roll.take_span:
-            x0, x1 = roll.beat_to_x(roll.take_span[0]), roll.beat_to_x(roll.take_span[1])
-            shade = QColor(ORIGIN_COLORS[TAKE])
-            shade.setAlpha(70)
-            painter.fillRect(QRectF(x0, 0, x1 - x0, self.height()), shade)
-        font = QFont(self.font())
-        font.setPixelSize(11)
-        painter.setFont(font)
-        min_gap = 34.0
-        last_label_x = -1e9
-        previous_sig = None
-        for bar in grid.bars(roll.doc.time_signatures, last + 1e-9):
-            x = roll.beat_to_x(bar.start)
-            sig = (bar.signature.numerator, bar.signature.denominator)
-            if bar.end >= first:
-                painter.setPen(QPen(QColor("#6b7385"), 1))
-                painter.drawLine(QPointF(round(x) + 0.5, self.height() * 0.45),
-                                 QPointF(round(x) + 0.5, self.height()))
-                if x - last_label_x >= min_gap or sig != previous_sig:
-                    label = str(bar.number)
-                    if sig != previous_sig:
-                        label += f"  {sig[0]}/{sig[1]}"
-                    painter.setPen(QColor("#d7dae0"))
-                    painter.drawText(QPointF(x + 4, 12), label)
-                    last_label_x = x
-            previous_sig = sig
-        x = roll.beat_to_x(roll.cursor_beat)
-        painter.setBrush(CURSOR_LINE)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.drawPolygon([QPointF(x - 5, self.height() - 8), QPointF(x + 5, self.height() - 8),
-                             QPointF(x, self.height())])
-        if roll.playhead is not None:
-            x = roll.beat_to_x(roll.playhead)
-            painter.setPen(QPen(PLAYHEAD, 2))
-            painter.drawLine(QPointF(x, 0), QPointF(x, self.height()))
-        painter.end()

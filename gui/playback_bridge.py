@@ -9,27 +9,39 @@ bar before it for context.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QComboBox, QWidget
 
 from composer.errors import ComposerError
 from gui import grid, icons
-from gui.document import SEED
-
-if TYPE_CHECKING:
-    from gui.main_window import MainWindow
+from gui.document import SEED, Document
+from gui.messages import Messages
+from gui.piano_roll import PianoRoll
 
 BUILT_IN_SYNTH = "Built-in synth"
 
 
 class PlaybackBridge(QObject):
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    """Its collaborators, no more: the piece, the roll and ruler (cursor, playhead), the
+    output chooser, the play action (its icon), the messages and the selected take."""
+
+    def __init__(self, doc: Document, roll: PianoRoll, ruler: QWidget,
+                 output_combo: QComboBox, play_action: QAction, messages: Messages,
+                 current_take: Callable[[], object], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.doc = doc
+        self.roll = roll
+        self.ruler = ruler
+        self.output_combo = output_combo
+        self.play_action = play_action
+        self.messages = messages
+        self.current_take = current_take
         self._player = None
         self.unavailable: str | None = None  # why there is no player at all, if so
-        window.output_combo.addItem(BUILT_IN_SYNTH)
+        output_combo.addItem(BUILT_IN_SYNTH)
 
     # ----- the player --------------------------------------------------------------------
     def player(self):
@@ -45,7 +57,7 @@ class PlaybackBridge(QObject):
         except ComposerError as exc:
             self.unavailable = str(exc)
         if self.unavailable:
-            self.window.show_error(self.unavailable, "Playback")
+            self.messages.show_error(self.unavailable, "Playback")
             return None
         player.positionChanged.connect(self._position)
         player.finished.connect(self._finished)
@@ -62,13 +74,13 @@ class PlaybackBridge(QObject):
         """List the outputs (built-in synth, MIDI ports), keeping the current choice."""
         if self._player is None:
             return
-        combo = self.window.output_combo
+        combo = self.output_combo
         current = combo.currentText()
         try:
             names = list(self._player.outputs()) or [BUILT_IN_SYNTH]
         except ComposerError as exc:
             names = [BUILT_IN_SYNTH]
-            self.window.status(str(exc))
+            self.messages.status(str(exc))
         combo.blockSignals(True)
         combo.clear()
         combo.addItems(names)
@@ -77,9 +89,8 @@ class PlaybackBridge(QObject):
 
     # ----- what to play ------------------------------------------------------------------
     def play(self, piece, start_beat: float, what: str) -> bool:
-        window = self.window
         if not piece.notes:
-            window.status("Nothing to play")
+            self.messages.status("Nothing to play")
             return False
         player = self.player()
         if player is None:
@@ -87,41 +98,41 @@ class PlaybackBridge(QObject):
         if player.is_playing():
             player.stop()
         try:
-            started = player.play(piece, window.output_combo.currentText() or BUILT_IN_SYNTH,
+            started = player.play(piece, self.output_combo.currentText() or BUILT_IN_SYNTH,
                                   max(start_beat, 0.0))
         except ComposerError as exc:  # e.g. the chosen MIDI port has vanished
-            window.show_error(str(exc), "Playback")
+            self.messages.show_error(str(exc), "Playback")
             self.fill_outputs()
             return False
         if started is False:  # no sound card: audioUnavailable has said why
             return False
-        window.play_action.setIcon(icons.standard(window, "SP_MediaPause"))
-        window.status(f"Playing {what}", 3000)
+        self._set_icon("SP_MediaPause")
+        self.messages.status(f"Playing {what}", 3000)
         return True
 
     def piece_with_take(self):
         """The piece plus the selected take (what the roll shows)."""
         from composer.generate import merge
 
-        piece = self.window.doc.to_piece()
-        take = self.window.current_take()
+        piece = self.doc.to_piece()
+        take = self.current_take()
         return merge(piece, take) if take is not None else piece
 
     def play_all(self) -> bool:
         piece = self.piece_with_take()
-        start = self.window.roll.cursor_beat
+        start = self.roll.cursor_beat
         if start >= piece.end_beat:
             start = 0.0
         return self.play(piece, start, "from the cursor")
 
     def play_seed(self) -> bool:
-        return self.play(self.window.doc.to_piece(origins=[SEED]), 0.0, "the seed")
+        return self.play(self.doc.to_piece(origins=[SEED]), 0.0, "the seed")
 
     def play_take(self) -> bool:
-        take = self.window.current_take()
+        take = self.current_take()
         if take is None:
             return False
-        sigs = self.window.doc.time_signatures
+        sigs = self.doc.time_signatures
         bar = grid.bar_at(sigs, max(take.start_beat - 1e-6, 0.0))  # the bar before the take
         start = bar.start if bar.start < take.start_beat else take.start_beat - bar.length
         return self.play(self.piece_with_take(), max(start, 0.0), f"take {take.index + 1}")
@@ -147,20 +158,22 @@ class PlaybackBridge(QObject):
 
     # ----- player -> window --------------------------------------------------------------
     def _position(self, beat: float) -> None:
-        self.window.roll.set_playhead(beat)
-        self.window.view.ruler.update()
+        self.roll.set_playhead(beat)
+        self.ruler.update()
 
     def _finished(self) -> None:
-        window = self.window
-        window.roll.set_playhead(None)
-        window.view.ruler.update()
-        window.play_action.setIcon(icons.standard(window, "SP_MediaPlay"))
+        self.roll.set_playhead(None)
+        self.ruler.update()
+        self._set_icon("SP_MediaPlay")
+
+    def _set_icon(self, name: str) -> None:
+        self.play_action.setIcon(icons.standard(self.ruler, name))
 
     def _error(self, message: str) -> None:
         self._finished()
-        self.window.show_error(message, "Playback")
+        self.messages.show_error(message, "Playback")
         self.fill_outputs()  # a port that has gone leaves the list
 
     def _audio_unavailable(self, reason: str) -> None:
-        self.window.status(f"No sound card: {reason}. MIDI outputs and export still work.",
+        self.messages.status(f"No sound card: {reason}. MIDI outputs and export still work.",
                            10000)

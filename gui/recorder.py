@@ -17,8 +17,6 @@ from PySide6.QtCore import QObject, Signal, Slot
 from composer import ports
 from composer.notes import Note
 
-PEDAL_CC = 64
-
 
 def input_names() -> list[str]:
     """MIDI input ports, or PortError saying why there are none to be had."""

@@ -9,7 +9,8 @@ from __future__ import annotations
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from gui.document import Document
-from gui.piano_roll import KeyboardStrip, PianoRoll, Ruler
+from gui.piano_roll import PianoRoll
+from gui.roll_margins import KeyboardStrip, Ruler
 from gui.velocity_lane import VelocityLane
 
 

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from gui import grid
 from gui.document import TAKE
-from gui.piano_roll import ORIGIN_COLORS
+from gui.palette import ORIGIN_COLORS
 
 
 def _swatch(color: QColor) -> QIcon:

@@ -21,7 +21,9 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
-from gui.piano_roll import SELECTED_EDGE, PianoRoll, velocity_color
+from composer.notes import clamp_velocity
+from gui.palette import SELECTED_EDGE, velocity_color
+from gui.piano_roll import PianoRoll
 
 HIT_PX = 4.0  # how close (in pixels) the mouse must be to a stem to change it
 MARGIN = 4  # px above the stem of velocity 127 and below velocity 0
@@ -53,7 +55,7 @@ class VelocityLane(QWidget):
 
     def y_to_velocity(self, y: float) -> int:
         span = max(self.height() - 2 * MARGIN, 1)
-        return min(max(round(127 * (1.0 - (y - MARGIN) / span)), 1), 127)
+        return clamp_velocity(round(127 * (1.0 - (y - MARGIN) / span)))
 
     def notes_at(self, x: float) -> list[int]:
         """Ids of the editable notes whose stem is within ``HIT_PX`` of ``x``."""

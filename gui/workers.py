@@ -14,7 +14,9 @@ more often with the machine loaded); with the pauses it fired every 10-12 ms in 
 loaded or not, at a cost of about 5% of the work's speed. The same generation in a plain Python
 thread, without Qt, never starved a sleeping main thread, so how exactly Qt's event loop gets
 held up is not known; a real pause, however short, lets any waiting thread take the GIL.
-A :class:`~composer.errors.ComposerError` (and ``OSError``) becomes its message; anything
+A task that raises :class:`~composer.errors.Cancelled` (the one cancellation error, which
+generation's ``GenerationCancelled`` derives from) reports ``cancelled``. A
+:class:`~composer.errors.ComposerError` (and ``OSError``) becomes its message; anything
 else becomes "unexpected error" plus the traceback on stderr — a bug, but never a dead window.
 """
 
@@ -29,12 +31,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
-from composer.errors import ComposerError
+from composer.errors import Cancelled, ComposerError, one_line
 
-try:  # generation raises this when cancelled; the module may be absent in early checkouts
-    from composer.generate import GenerationCancelled
-except ImportError:  # pragma: no cover
-    GenerationCancelled = None  # type: ignore[assignment,misc]
+__all__ = ["PAUSE", "SHARE_EVERY", "Cancelled", "Job", "run_in_background"]
 
 
 SHARE_EVERY = 0.010  # seconds of work between two pauses
@@ -53,10 +52,6 @@ class _GilShare:
         if now - self._last >= SHARE_EVERY:
             time.sleep(PAUSE)
             self._last = time.monotonic()
-
-
-class Cancelled(Exception):
-    """Raise from a task to report it was cancelled (any ``*Cancelled`` error counts too)."""
 
 
 class Job(QObject):
@@ -149,10 +144,10 @@ class _Runnable(QRunnable):
 
             value = self._fn(progress=progress, cancelled=cancelled)
         except Exception as exc:  # noqa: BLE001 - every error must come back as a message
-            if _is_cancellation(exc):
+            if isinstance(exc, Cancelled):  # composer.errors.Cancelled and its subclasses
                 job._cancelled.emit()
             elif isinstance(exc, ComposerError):
-                job._failed.emit(" ".join(str(exc).split()))
+                job._failed.emit(one_line(exc))
             elif isinstance(exc, OSError):
                 job._failed.emit(f"{job.name}: {exc.strerror or exc}")
             else:
@@ -163,12 +158,6 @@ class _Runnable(QRunnable):
                 job._cancelled.emit()
             else:
                 job._done.emit(value)
-
-
-def _is_cancellation(exc: BaseException) -> bool:
-    if isinstance(exc, Cancelled):
-        return True
-    return GenerationCancelled is not None and isinstance(exc, GenerationCancelled)
 
 
 _live_jobs: set[Job] = set()  # keeps Python wrappers alive until the job reports back

@@ -14,13 +14,12 @@ busy with something else.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
+from composer.blas import limit_threads
+
 SAMPLE_NAME = "bach_chorale.mid"
-_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-                     "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -72,7 +71,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    _one_blas_thread()
+    if "numpy" not in sys.modules:  # too late otherwise (and leave a caller's NumPy alone)
+        limit_threads(1)
     import random
 
     from composer import __version__
@@ -134,13 +134,6 @@ def run(args: argparse.Namespace) -> int:
               f" {length} from beat {take.start_beat:g}{style}), random seed "
               f"{settings.random_seed}, take {take.index + 1}")
     return 0
-
-
-def _one_blas_thread() -> None:
-    """Limit BLAS to one thread; effective only before NumPy is first imported."""
-    if "numpy" not in sys.modules:
-        for name in _THREAD_VARIABLES:
-            os.environ.setdefault(name, "1")
 
 
 def _pitch_range(text: str) -> tuple[int, int]:

@@ -45,21 +45,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
     import signal
     import sys
     import threading
 
-    # One BLAS thread keeps the answer's latency flat on a busy machine (see DESIGN.md);
+    from composer.blas import limit_threads
+
+    # One BLAS thread keeps the answer's latency flat on a busy machine (composer/blas.py);
     # numpy reads this when it is first imported, which the lazy imports below guarantee
     # unless the caller imported it already.
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    limit_threads(1)
     sys.setswitchinterval(0.001)  # the scheduler thread gets the GIL back within ~1 ms
 
+    from composer.answer import model_answerer
     from composer.bundle import load_bundle
     from composer.generate import GenerationSettings
-    from composer.live import LiveSession, LiveSettings, model_answerer
+    from composer.live import LiveSession, LiveSettings
 
     settings = LiveSettings(min_wait=args.min_wait, max_wait=args.max_wait, bpm=args.bpm,
                             max_answer_bars=args.max_bars, echo=args.echo)

@@ -60,3 +60,17 @@ def test_cancel_flag_is_seen_by_the_work(qtbot):
     with qtbot.waitSignal(job.cancelled, timeout=5000):
         job.cancel()
     assert not job.is_running()
+
+
+def test_any_cancelled_error_reports_cancelled_not_failed(qtbot):
+    from composer.errors import GenerationCancelled
+
+    def stops(progress, cancelled):
+        raise GenerationCancelled("generation cancelled")
+
+    job = run_in_background("Generating", stops)
+    failures = []
+    job.failed.connect(failures.append)
+    with qtbot.waitSignal(job.cancelled, timeout=5000):
+        pass
+    assert failures == [] and not job.is_running()

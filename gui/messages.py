@@ -1,0 +1,60 @@
+"""What the app tells a person: errors in a dialog, news in the status bar, questions.
+
+One object, owned by the main window and handed to every part that needs to speak (file
+actions, the bridges), so none of them needs the window itself. Every failure a person can
+cause or meet ends in :meth:`Messages.show_error`: one non-blocking message box with the reason
+(on one line), and the app carries on.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QMainWindow, QMessageBox
+
+from composer.errors import ComposerError, one_line
+
+
+class Messages(QObject):
+    errorShown = Signal(str)  # every message shown by show_error (observable in tests)
+
+    def __init__(self, window: QMainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+        self.last_error: str | None = None
+        self.error_box: QMessageBox | None = None
+
+    def show_error(self, message: str, title: str = "composer") -> None:
+        """Tell the person what went wrong; non-blocking, the window stays usable."""
+        message = one_line(message)
+        self.last_error = message
+        self._window.statusBar().showMessage(message, 8000)
+        if self.error_box is not None:
+            self.error_box.close()
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message,
+                          QMessageBox.StandardButton.Ok, self._window)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.finished.connect(lambda _r: setattr(self, "error_box", None))
+        self.error_box = box
+        box.open()
+        self.errorShown.emit(message)
+
+    def ask(self, title: str, text: str, buttons, default) -> QMessageBox.StandardButton:
+        """A question that needs an answer before going on (blocks in a nested event loop)."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, buttons, self._window)
+        box.setDefaultButton(default)
+        return QMessageBox.StandardButton(box.exec())
+
+    def status(self, message: str, ms: int = 5000) -> None:
+        self._window.statusBar().showMessage(message, ms)
+
+
+def error_text(exc: BaseException) -> str:
+    """What a dialog says about an exception that escaped (never a traceback)."""
+    if isinstance(exc, ComposerError):
+        return one_line(exc)
+    return f"Unexpected error: {type(exc).__name__}: {exc}"
+
+
+def notes_text(count: int) -> str:
+    return f"{count} note{'s' if count != 1 else ''}"
