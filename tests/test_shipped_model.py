@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from composer.bundle import default_model_dir, load_bundle
+from composer.conditioning import token_features
 from composer.engine import LSTMEngine
 from composer.generate import GenerationSettings, generate
 from composer.keys import estimate_key
@@ -54,8 +55,22 @@ def test_float16_engine_agrees_with_the_keras_file(bundle):
     model = keras.saving.load_model(bundle.keras_path, compile=False)
     piece = read_midi(SAMPLES[0])
     ids = np.array(Tokenizer(bundle.vocab.settings).encode(piece.notes, piece.pedals)[:200])
-    expected = np.asarray(model.predict(ids[None, :], verbose=0))[0]
-    logits, _ = LSTMEngine.from_bundle(bundle).run(ids)
+    positions, meters = token_features(ids, bundle.vocab, piece.time_signatures)
+    engine = LSTMEngine.from_bundle(bundle)
+    feeds = {"ids": ids[None, :], "positions": positions[None, :].astype(np.int32),
+             "meters": meters[None, :].astype(np.int32),
+             "styles": np.full((1, len(ids)), 1, np.int32),
+             "composers": np.zeros((1, len(ids)), np.int32)}
+    names = {name for name, _ in bundle.config.conditions}
+    if not names:
+        expected = np.asarray(model.predict(ids[None, :], verbose=0))[0]
+        logits, _ = engine.run(ids)
+    else:
+        feeds = {k: v for k, v in feeds.items() if k == "ids" or k in names}
+        expected = np.asarray(model.predict(feeds, verbose=0))[0]
+        logits, _ = engine.run(ids, inputs={k: feeds[k][0] for k in ("positions", "meters")
+                                            if k in names},
+                               context=engine.context(1, styles=1, composers=0))
     # float16 storage moves logits by a few thousandths; what matters is the distribution.
     assert np.max(np.abs(logits - expected)) < 0.05
     p = np.exp(expected - expected.max(-1, keepdims=True))
