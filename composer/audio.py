@@ -23,6 +23,7 @@ timeline, so what you hear from ``composer play`` is what ``composer render`` wr
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import wave
@@ -382,30 +383,106 @@ def to_int16(pcm: np.ndarray) -> np.ndarray:
     return (np.clip(pcm, -1.0, 1.0) * 32767.0).round().astype("<i2")
 
 
-def render_wav(piece: Piece, path: str | os.PathLike, sample_rate: int = SAMPLE_RATE,
-               synth: str = "auto") -> Path:
+# A WAV file's sizes are 32-bit: its data (4 bytes a stereo frame) must stay below 4 GiB.
+MAX_WAV_DATA_BYTES = 2**32 - 64
+
+
+@dataclass(frozen=True)
+class WavInfo:
+    """What :func:`write_wav` wrote, measured on the 16-bit samples as they went out."""
+
+    path: Path
+    frames: int
+    sample_rate: int
+    rms: float
+    peak: float
+
+    @property
+    def seconds(self) -> float:
+        return self.frames / self.sample_rate
+
+
+class _Meter:
+    """RMS and peak of int16 PCM fed block by block (constant memory)."""
+
+    def __init__(self) -> None:
+        self.squares = 0.0
+        self.count = 0
+        self.peak = 0
+
+    def add(self, pcm: np.ndarray) -> None:
+        if pcm.size:
+            wide = pcm.astype(np.int64)
+            self.squares += float(np.dot(wide.ravel(), wide.ravel()))
+            self.count += pcm.size
+            self.peak = max(self.peak, int(np.abs(wide).max()))
+
+    def result(self) -> tuple[float, float]:
+        if not self.count:
+            return 0.0, 0.0
+        return math.sqrt(self.squares / self.count) / 32768.0, self.peak / 32768.0
+
+
+def write_wav(piece: Piece, path: str | os.PathLike, sample_rate: int = SAMPLE_RATE,
+              synth: str = "auto") -> WavInfo:
     """Render ``piece`` and write a 16-bit stereo WAV file atomically (temp file + rename).
 
-    Normalized to -1 dBFS. Pieces up to ``IN_MEMORY_SECONDS`` are rendered once in memory;
-    longer ones twice, block by block (once to find the peak, once to write), so a long file
-    never needs gigabytes of memory.
+    Normalized to -1 dBFS. Memory stays bounded whatever the length: pieces up to
+    ``IN_MEMORY_SECONDS`` (at 44.1 kHz; the limit is in frames) are rendered once in memory,
+    longer ones twice, block by block (once to find the peak, once to write); int16
+    conversion and the loudness measurement go block by block in both cases. A render too long
+    for the WAV format's 4 GiB is refused before any work.
     """
     path = Path(path)
     _check_rate(sample_rate)
-    if total_frames(piece, sample_rate) <= IN_MEMORY_SECONDS * sample_rate:
-        pcm = render(piece, sample_rate, synth)
-        blocks, gain = [pcm], 1.0
+    frames = total_frames(piece, sample_rate)
+    if frames * 4 > MAX_WAV_DATA_BYTES:
+        hours = MAX_WAV_DATA_BYTES / 4 / sample_rate / 3600
+        raise AudioError(f"{path}: {frames / sample_rate / 3600:.1f} hours is too long for a "
+                         f"WAV file (at most {hours:.1f} hours at {sample_rate} Hz)")
+    block = max(int(BLOCK_SECONDS * sample_rate), 1)
+    if frames <= IN_MEMORY_SECONDS * SAMPLE_RATE:
+        pcm = render(piece, sample_rate, synth, normalize=False)
+        peak = float(np.abs(pcm).max(initial=0.0))
+        blocks = (pcm[i:i + block] for i in range(0, len(pcm), block))
     else:
         peak = max((float(np.abs(b).max(initial=0.0))
                     for b in render_blocks(piece, sample_rate, synth)), default=0.0)
-        blocks, gain = render_blocks(piece, sample_rate, synth), _gain(peak)
+        blocks = render_blocks(piece, sample_rate, synth)
+    gain = np.float32(_gain(peak))
+    meter = _Meter()
+    written = 0
     with atomic_file(path, error=AudioError) as handle, wave.open(handle, "wb") as wav:
         wav.setnchannels(2)
         wav.setsampwidth(2)
         wav.setframerate(sample_rate)
-        for block in blocks:
-            wav.writeframes(to_int16(block * gain).tobytes())
-    return path
+        for part in blocks:
+            pcm16 = to_int16(part * gain)
+            meter.add(pcm16)
+            written += len(pcm16)
+            wav.writeframes(pcm16.tobytes())
+    rms, top = meter.result()
+    return WavInfo(path, written, sample_rate, rms, top)
+
+
+def render_wav(piece: Piece, path: str | os.PathLike, sample_rate: int = SAMPLE_RATE,
+               synth: str = "auto") -> Path:
+    """:func:`write_wav`, returning only the path."""
+    return write_wav(piece, path, sample_rate, synth).path
+
+
+def wav_loudness(path: str | os.PathLike, block_frames: int = 1 << 16) -> tuple[float, float]:
+    """(RMS, peak) of a 16-bit WAV file, read in blocks (constant memory for any length)."""
+    meter = _Meter()
+    try:
+        with wave.open(str(path), "rb") as wav:
+            if wav.getsampwidth() != 2:
+                raise AudioError(f"{path}: not a 16-bit WAV file")
+            while chunk := wav.readframes(block_frames):
+                meter.add(np.frombuffer(chunk, dtype="<i2"))
+    except (OSError, EOFError, wave.Error) as exc:
+        raise AudioError(f"{path}: cannot read the WAV file ({exc})") from None
+    return meter.result()
 
 
 def loudness(pcm: np.ndarray) -> tuple[float, float]:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from composer.errors import MidiFileError
+from composer.inputs import read_bytes
 from composer.midi_write import (  # noqa: F401 - writing, re-exported: import it from here
     DRUM_CHANNEL,
     GENERATED_TRACK_NAME,
@@ -79,23 +80,12 @@ def read_midi_with_generated(path: str | os.PathLike) -> tuple[Piece, tuple[bool
 
 
 def _file_bytes(path: Path) -> bytes:
+    """The file's bytes through composer.inputs: a regular file within the size limit only,
+    so a FIFO never blocks and a device never fills memory."""
     try:
-        size = path.stat().st_size
-        if path.is_dir():
-            raise IsADirectoryError
-        if size > MAX_FILE_BYTES:
-            raise MidiFileError(
-                f"{path}: too large for a MIDI file ({size >> 20} MB, the limit is "
-                f"{MAX_FILE_BYTES >> 20} MB)"
-            )
-        data = path.read_bytes()
+        return read_bytes(path, limit=MAX_FILE_BYTES, error=MidiFileError)
     except FileNotFoundError:
         raise MidiFileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise MidiFileError(f"{path}: is a folder, not a MIDI file") from None
-    except OSError as exc:
-        raise MidiFileError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    return data
 
 
 def parse_midi_bytes(data: bytes, *, name: str = "<bytes>") -> Piece:

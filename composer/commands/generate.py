@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from composer.blas import limit_threads
+from composer.commands import options
 
 SAMPLE_NAME = "bach_chorale.mid"
 
@@ -31,27 +32,27 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", metavar="DIR",
                         help="model bundle folder (default: the shipped model, or $COMPOSER_MODEL)")
     length = parser.add_mutually_exclusive_group()
-    length.add_argument("--bars", type=float, metavar="N",
+    length.add_argument("--bars", type=options.positive(10_000), metavar="N",
                         help="length of the continuation in bars (default 8)")
-    length.add_argument("--seconds", type=float, metavar="S",
+    length.add_argument("--seconds", type=options.positive(12 * 3600), metavar="S",
                         help="length of the continuation in seconds, at the seed's tempo")
-    parser.add_argument("--temperature", type=float, default=1.0, metavar="T",
+    parser.add_argument("--temperature", type=options.TEMPERATURE, default=1.0, metavar="T",
                         help="below 1: safer, above 1: wilder (default 1.0)")
-    parser.add_argument("--top-k", type=int, default=0, metavar="K",
+    parser.add_argument("--top-k", type=options.TOP_K, default=0, metavar="K",
                         help="sample only among the K likeliest events (default 0: off)")
-    parser.add_argument("--top-p", type=float, default=0.95, metavar="P",
+    parser.add_argument("--top-p", type=options.TOP_P, default=0.95, metavar="P",
                         help="sample only among the likeliest events that make up P of the "
                              "probability (default 0.95; 1: off)")
-    parser.add_argument("--takes", type=int, default=1, metavar="N",
+    parser.add_argument("--takes", type=options.count(1, 64), default=1, metavar="N",
                         help="write N different continuations (default 1)")
-    parser.add_argument("--random-seed", type=int, metavar="S",
+    parser.add_argument("--random-seed", type=options.SEED, metavar="S",
                         help="same seed, same settings -> the same music (default: random, "
                              "and written into the file)")
     parser.add_argument("--key-lock", action="store_true",
                         help="stay in the seed's key (estimated from its notes)")
     parser.add_argument("--pitch-range", metavar="LOW-HIGH",
                         help="only new notes within these MIDI pitches, e.g. 48-84")
-    parser.add_argument("--max-polyphony", type=int, default=10, metavar="N",
+    parser.add_argument("--max-polyphony", type=options.POLYPHONY, default=10, metavar="N",
                         help="at most N notes at once (default 10)")
     parser.add_argument("--no-repetition-guard", action="store_true",
                         help="let the model loop on one note or bar if it wants to")
@@ -86,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         provenance,
     )
     from composer.midi_io import read_midi, require_notes, write_midi
+    from composer.outputs import bundle_inputs, check_output_file
 
     seed_path = Path(args.seed) if args.seed else default_seed()
     settings = GenerationSettings(
@@ -106,15 +108,17 @@ def run(args: argparse.Namespace) -> int:
         seed_memory=args.seed_memory,
     )
     settings.validate()
+    if args.output is not None and not args.output.strip():
+        raise SettingsError("-o: the file name is empty")
     outputs = output_paths(seed_path, args.output, settings.takes)
+    model_dir = Path(args.model) if args.model else default_model_dir()
     for out in outputs:
-        if out.resolve() == seed_path.resolve():
-            raise SettingsError(f"{out}: that is the seed file; choose another output (-o)")
+        check_output_file(out, option="-o", inputs=[seed_path, *bundle_inputs(model_dir)])
     seed = require_notes(read_midi(seed_path), str(seed_path))
     if args.model is None and not default_model_dir().is_dir():
         raise ModelBundleError(f"no model at {default_model_dir()} (the default): pass "
                                f"--model DIR, set $COMPOSER_MODEL, or train one")
-    bundle = load_bundle(args.model)
+    bundle = load_bundle(model_dir)
 
     takes = generate(bundle, seed, settings)
     for take, out in zip(takes, outputs):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 
+from composer.commands import options
 from composer.commands.ports import API_HELP
 
 
@@ -22,25 +23,25 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "through the sound card)")
     parser.add_argument("--api", metavar="API", help=API_HELP)
     parser.add_argument("--model", metavar="DIR", help="model bundle (default: models/default)")
-    parser.add_argument("--max-wait", type=float, default=2.0, metavar="S",
+    parser.add_argument("--max-wait", type=options.positive(60), default=2.0, metavar="S",
                         help="longest silence before answering, in seconds (default 2.0)")
-    parser.add_argument("--min-wait", type=float, default=0.4, metavar="S",
+    parser.add_argument("--min-wait", type=options.positive(60), default=0.4, metavar="S",
                         help="shortest silence that ends a phrase (default 0.4)")
-    parser.add_argument("--bpm", type=float, metavar="BPM",
+    parser.add_argument("--bpm", type=options.Number(float, 10, 400), metavar="BPM",
                         help="your tempo (default: estimated from each phrase)")
-    parser.add_argument("--max-bars", type=float, default=8.0, metavar="N",
+    parser.add_argument("--max-bars", type=options.positive(64), default=8.0, metavar="N",
                         help="longest answer in bars (default 8)")
     parser.add_argument("--echo", action="store_true",
                         help="also play your notes on the output (for a keyboard without sound)")
     parser.add_argument("--synth", choices=("auto", "soundfont", "additive"), default="auto",
                         help="built-in synthesizer when no --output is given")
     gen = parser.add_argument_group("generation")
-    gen.add_argument("--temperature", type=float, default=1.0)
-    gen.add_argument("--top-k", type=int, default=0, help="0 = off")
-    gen.add_argument("--top-p", type=float, default=0.95, help="1 = off")
+    gen.add_argument("--temperature", type=options.TEMPERATURE, default=1.0)
+    gen.add_argument("--top-k", type=options.TOP_K, default=0, help="0 = off")
+    gen.add_argument("--top-p", type=options.TOP_P, default=0.95, help="1 = off")
     gen.add_argument("--key-lock", action="store_true", help="stay in the phrase's key")
-    gen.add_argument("--max-polyphony", type=int, default=10)
-    gen.add_argument("--seed", type=int, dest="random_seed", metavar="N",
+    gen.add_argument("--max-polyphony", type=options.POLYPHONY, default=10)
+    gen.add_argument("--seed", type=options.SEED, dest="random_seed", metavar="N",
                      help="random seed (answers repeat for the same phrase)")
 
 

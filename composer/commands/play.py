@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 
+from composer.commands import options
 from composer.commands.ports import API_HELP
 
 
@@ -16,7 +17,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", metavar="NAME",
                         help="MIDI output port (see `composer ports`); default: the sound card")
     parser.add_argument("--api", metavar="API", help=API_HELP)
-    parser.add_argument("--start", type=float, default=0.0, metavar="BEAT",
+    parser.add_argument("--start", type=options.START_BEAT, default=0.0, metavar="BEAT",
                         help="start at this beat (quarter notes from the beginning)")
     parser.add_argument("--synth", choices=("auto", "soundfont", "additive"), default="auto",
                         help="built-in synthesizer to use for the sound card")
@@ -25,11 +26,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from composer.errors import AudioError
+    from composer.errors import AudioError, SettingsError
     from composer.midi_io import read_midi, require_notes
     from composer.playback import Player, open_output
 
     piece = require_notes(read_midi(args.input), args.input)
+    if args.start >= piece.end_beat:
+        raise SettingsError(f"--start {args.start:g}: {args.input} ends at beat "
+                            f"{piece.end_beat:g}, nothing would play")
     try:
         output = open_output(args.port, api=args.api, synth=args.synth)
     except AudioError as exc:

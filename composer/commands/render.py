@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 
+from composer.commands import options
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", metavar="IN.mid", help="MIDI file to render")
     parser.add_argument("-o", "--output", metavar="OUT.wav", required=True,
                         help="WAV file to write (16-bit stereo)")
-    parser.add_argument("--sample-rate", type=int, default=44100, metavar="HZ",
+    parser.add_argument("--sample-rate", type=options.SAMPLE_RATE, default=44100, metavar="HZ",
                         help="sample rate (default 44100)")
     parser.add_argument("--synth", choices=("auto", "soundfont", "additive"), default="auto",
                         help="auto: the GM SoundFont if tinysoundfont is installed, else the "
@@ -22,21 +24,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import wave
-
-    import numpy as np
-
-    from composer.audio import loudness, render_wav
+    from composer.audio import write_wav
     from composer.midi_io import read_midi, require_notes
+    from composer.outputs import check_output_file
 
+    check_output_file(args.output, option="-o", inputs=[args.input])
     piece = require_notes(read_midi(args.input), args.input)
-    path = render_wav(piece, args.output, sample_rate=args.sample_rate, synth=args.synth)
-    with wave.open(str(path), "rb") as wav:
-        frames = wav.getnframes()
-        pcm = np.frombuffer(wav.readframes(frames), dtype="<i2")
-    rms, peak = loudness(pcm)
-    seconds = frames / args.sample_rate
-    print(f"wrote {path} ({seconds:.1f} s, RMS {_db(rms)} dBFS, peak {_db(peak)} dBFS)")
+    info = write_wav(piece, args.output, sample_rate=args.sample_rate, synth=args.synth)
+    print(f"wrote {info.path} ({info.seconds:.1f} s, RMS {_db(info.rms)} dBFS, "
+          f"peak {_db(info.peak)} dBFS)")
     return 0
 
 

@@ -25,12 +25,15 @@ def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from composer.midi_io import read_midi, require_notes, write_midi
+    from composer.outputs import check_output_file
     from composer.tokenizer import Tokenizer
 
+    if args.roundtrip is not None:
+        check_output_file(args.roundtrip, option="--roundtrip", inputs=[args.input])
     piece = require_notes(read_midi(args.input), args.input)
     tokenizer = Tokenizer()
     ids = tokenizer.encode(piece.notes, piece.pedals)
-    if args.roundtrip:
+    if args.roundtrip is not None:
         decoded = tokenizer.decode(ids)
         write_midi(args.roundtrip, replace(piece, notes=decoded.notes, pedals=decoded.pedals))
     names = tokenizer.event_names(ids)

@@ -1,0 +1,137 @@
+"""Where a command may write: never onto one of its inputs, never onto a device or a FIFO.
+
+Checked by every command before any work, so a mistake costs nothing: ``composer render S.mid
+-o S.mid`` once turned the seed into a WAV file, ``tokenize S.mid --roundtrip S.mid`` replaced
+it with its quantized round trip. Sameness is by identity (``os.path.samefile``: device and
+inode), so it holds through symlinks, hard links, ``..`` and different spellings of a path; a
+name comparison would miss all of those.
+
+The write itself goes through :mod:`composer.atomic` (temporary file, then rename), which also
+refuses non-regular targets and writes through a symlink to the file it points at; the checks
+here are the early, friendly half: they name the option and run before minutes of work.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from composer.errors import ComposerError, SettingsError
+
+PathLike = str | os.PathLike
+
+
+def same_file(a: PathLike, b: PathLike) -> bool:
+    """Whether ``a`` and ``b`` are the same existing file or folder (by device and inode)."""
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return False
+
+
+def _kind(mode: int) -> str | None:
+    """What a non-regular file is, or None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def contains(folder: PathLike, path: PathLike) -> bool:
+    """Whether the existing ``path`` is ``folder`` or lies anywhere inside it (by identity)."""
+    if not os.path.exists(path):
+        return False
+    real = Path(os.path.realpath(path))
+    return any(same_file(part, folder) for part in (real, *real.parents))
+
+
+def non_regular(path: PathLike) -> str | None:
+    """What ``path`` (followed through symlinks) is if it exists and is not a regular file."""
+    try:
+        return _kind(os.stat(path).st_mode)
+    except OSError:
+        return None
+
+
+def _probe_folder(folder: Path, option: str, error: type[ComposerError]) -> None:
+    """Create and remove a file in ``folder``: the one test of writability that also holds
+    for root, read-only file systems and network mounts (``os.access`` does not)."""
+    try:
+        fd, name = tempfile.mkstemp(dir=folder, prefix=".composer-probe-")
+    except OSError as exc:
+        raise error(f"{option} {folder}: cannot write in this folder "
+                    f"({exc.strerror or exc})") from None
+    os.close(fd)
+    os.unlink(name)
+
+
+def _existing_ancestor(path: Path) -> Path:
+    path = Path(os.path.abspath(path))
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def check_output_file(path: PathLike | None, *, option: str, inputs: Iterable[PathLike] = (),
+                      error: type[ComposerError] = SettingsError) -> Path:
+    """Refuse an output file that is empty, one of ``inputs``, not a regular file, or in a
+    folder that cannot be written; return it as a Path."""
+    if path is None or str(path).strip() == "":
+        raise error(f"{option}: the file name is empty")
+    out = Path(path)
+    kind = non_regular(out)
+    if kind is not None:
+        raise error(f"{option} {out}: is {kind}, not a file that can be written")
+    for source in inputs:
+        if same_file(out, source):
+            raise error(f"{option} {out}: that is the input file {source}; choose another "
+                        "output")
+    target = Path(os.path.realpath(out))
+    folder = target.parent
+    if not folder.is_dir():
+        raise error(f"{option} {out}: cannot write there, the folder {folder} does not exist")
+    _probe_folder(folder, option, error)
+    return out
+
+
+def check_output_folder(path: PathLike | None, *, option: str,
+                        inputs: Iterable[PathLike] = (),
+                        error: type[ComposerError] = SettingsError) -> Path:
+    """Refuse an output folder that is empty, a file, one of ``inputs`` or holds one of them
+    (what is written there may replace the folder as a whole), or that cannot be created or
+    written; return it as a Path. Creates nothing."""
+    if path is None or str(path).strip() == "":
+        raise error(f"{option}: the folder name is empty")
+    out = Path(path)
+    kind = non_regular(out)
+    if out.exists() and kind != "a folder":
+        raise error(f"{option} {out}: is {kind or 'a file'}, not a folder")
+    if out.is_dir():
+        for source in inputs:
+            if contains(out, source):
+                raise error(f"{option} {out}: holds the input {source}; choose another "
+                            "folder")
+    base = _existing_ancestor(out)
+    if not base.is_dir():
+        raise error(f"{option} {out}: {base} is a file, not a folder")
+    _probe_folder(base, option, error)
+    return out
+
+
+def bundle_inputs(folder: PathLike | None) -> list[Path]:
+    """The files of a model bundle that a command reads (for the sameness checks)."""
+    if folder is None:
+        return []
+    folder = Path(folder)
+    return [folder / name for name in ("weights.npz", "vocabulary.json", "config.json",
+                                       "metrics.json", "model.keras")]
