@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from composer.errors import ComposerError
+from composer.outputs import check_output_file
 
 EXIT_OK, EXIT_ERROR = 0, 2
 # One BLAS thread: the engine's small matrix products gain nothing from two, and spinning BLAS
@@ -158,6 +159,7 @@ def _screenshot(app, window, args, width: int, height: int) -> int:
     app.processEvents()
     out = Path(args.screenshot)
     try:
+        check_output_file(out, option="--screenshot", inputs=[args.file or ""], make_folders=True)
         out.parent.mkdir(parents=True, exist_ok=True)
         if not window.grab().save(str(out)):
             raise ComposerError(f"{out}: cannot write the picture")

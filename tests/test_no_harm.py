@@ -714,3 +714,26 @@ def test_evaluate_refuses_nan_weights(tiny_bundle, tmp_path, capsys):
     _edit_weights(folder, lambda w: w["embedding"].__setitem__((0, 0), np.nan))
     line = _cli(capsys, "evaluate", "--model", str(folder), "--midi-dir", _midi_dir())
     assert "NaN or infinite" in line
+
+
+def test_a_vanishing_temperature_samples_the_likeliest_event():
+    from composer.sampling import sample_ids
+
+    logits = np.array([[0.5, 3.0, 2.9, -1.0]])
+    rng = np.random.default_rng(0)
+    for temperature in (1e-320, 5e-324, 1e-9):
+        assert list(sample_ids(logits, rng, temperature=temperature)) == [1]
+
+
+def test_the_app_screenshot_never_overwrites_the_file_it_opened(tmp_path, seed):
+    """``composer-gui S.mid --screenshot S.mid`` once truncated S.mid to 0 bytes."""
+    pytest.importorskip("PySide6")
+    before = _digest(seed)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "OMP_NUM_THREADS": "1",
+           "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "XDG_DATA_HOME": str(tmp_path / "data")}
+    result = subprocess.run([sys.executable, "-m", "gui", str(seed), "--screenshot", str(seed)],
+                            cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "that is the input file" in result.stderr and "Traceback" not in result.stderr
+    assert _digest(seed) == before
