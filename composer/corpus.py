@@ -361,13 +361,13 @@ def _cache_key(source: Source) -> str:
 
 def _cache_load(path: Path, source: Source) -> Converted | None:
     try:
-        with np.load(path, allow_pickle=False) as data:
+        with read_npz(path, limit=1 << 30, error=CorpusError) as data:
             error = str(data["error"]) or None
             parsed = None
             if error is None:
                 parsed = Parsed(data["notes_array"], data["pedals"], data["signatures"])
             return Converted(source, parsed, int(data["notes"]), str(data["fingerprint"]), error)
-    except (OSError, ValueError, KeyError, EOFError):
+    except (OSError, ValueError, KeyError, EOFError, CorpusError):
         return None
 
 

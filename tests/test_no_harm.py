@@ -737,3 +737,13 @@ def test_the_app_screenshot_never_overwrites_the_file_it_opened(tmp_path, seed):
     assert result.returncode == 2
     assert "that is the input file" in result.stderr and "Traceback" not in result.stderr
     assert _digest(seed) == before
+
+
+def test_a_damaged_conversion_cache_entry_is_converted_again(tmp_path):
+    from composer.corpus import _cache_load
+
+    np.savez(tmp_path / "entry.npz", notes=np.arange(10))
+    data = (tmp_path / "entry.npz").read_bytes()
+    for content in (b"", data[:40], b"PK\x03\x04" + bytes(60)):
+        (tmp_path / "entry.npz").write_bytes(content)
+        assert _cache_load(tmp_path / "entry.npz", None) is None
