@@ -11,7 +11,11 @@ Layout of ``models/<name>/``::
 
 Loading reads only NumPy and JSON files (no TensorFlow): generation starts fast. Any missing
 file, unreadable JSON, or weights whose shapes disagree with the vocabulary or the config is a
-``ModelBundleError`` naming the bundle and the reason.
+``ModelBundleError`` naming the bundle and the reason. Every file is read through
+``composer.inputs`` (regular files within a size limit: a FIFO or a device in a bundle cannot
+hang or flood the loader), and the numbers in the JSON files and the weights are checked
+before anything is built from them (``check_vocabulary_json``, ``check_config_json``,
+``check_weight_values``).
 """
 
 from __future__ import annotations
@@ -27,10 +31,20 @@ import numpy as np
 from composer.conditioning import Conditioning
 from composer.config import ModelConfig
 from composer.errors import ModelBundleError
+from composer.inputs import read_json, read_npz, read_text
 from composer.vocabulary import Vocabulary
 
 REQUIRED_FILES = ("weights.npz", "vocabulary.json", "config.json")
 DEFAULT_MODEL_NAME = "default"
+MAX_WEIGHTS_BYTES = 1 << 30  # the shipped model's weights.npz is 4 MB
+# Bounds of what a bundle may declare, far beyond any real model, so that a damaged or hostile
+# file is refused before it allocates anything (max_shift_steps of 10**9 was a MemoryError).
+MAX_STEPS_PER_BEAT = 480
+MAX_SHIFT_STEPS = 10_000
+MAX_VOCABULARY = 100_000
+MAX_WIDTH = 16_384  # embedding and LSTM units
+MAX_LAYERS = 32
+MAX_CLASSES = 100_000  # classes of an extra input
 
 
 @dataclass(frozen=True)
@@ -65,13 +79,16 @@ def load_bundle(path: str | os.PathLike | None = None) -> ModelBundle:
     path = Path(path) if path is not None else default_model_dir()
     if not path.is_dir():
         raise ModelBundleError(f"{path}: no model bundle here (not a folder)")
-    missing = [f for f in REQUIRED_FILES if not (path / f).is_file()]
+    missing = [f for f in REQUIRED_FILES if not (path / f).exists()]
     if missing:
         raise ModelBundleError(f"{path}: incomplete model bundle, missing {', '.join(missing)}")
-    vocab = Vocabulary.from_json((path / "vocabulary.json").read_text(),
-                                 source=str(path / "vocabulary.json"))
+    vocab_path = path / "vocabulary.json"
+    vocab_text = _read(vocab_path, read_text)
+    check_vocabulary_json(vocab_text, vocab_path)
+    vocab = Vocabulary.from_json(vocab_text, source=str(vocab_path))
+    info = _read(path / "config.json", read_json)
+    check_config_json(info, path / "config.json")
     try:
-        info = json.loads((path / "config.json").read_text())
         config = ModelConfig.from_dict(info["model"])
         conditioning = (Conditioning.from_dict(info["conditioning"])
                         if config.conditions else None)
@@ -82,14 +99,10 @@ def load_bundle(path: str | os.PathLike | None = None) -> ModelBundle:
     metrics = {}
     if (path / "metrics.json").is_file():
         try:
-            metrics = json.loads((path / "metrics.json").read_text())
-        except ValueError:
-            metrics = {}
-    try:
-        with np.load(path / "weights.npz", allow_pickle=False) as data:
-            weights = {k: data[k] for k in data.files}
-    except (OSError, ValueError) as exc:
-        raise ModelBundleError(f"{path / 'weights.npz'}: unreadable weights ({exc})") from None
+            metrics = _read(path / "metrics.json", read_json)
+        except ModelBundleError:
+            metrics = {}  # only the model card's figures: a damaged file costs nothing
+    weights = dict(_read(path / "weights.npz", read_npz, limit=MAX_WEIGHTS_BYTES))
     bundle = ModelBundle(path, str(info.get("name", path.name)), config, vocab, weights, info,
                          metrics, conditioning)
     check_bundle(bundle)
@@ -120,6 +133,7 @@ def check_bundle(bundle: ModelBundle) -> None:
             if sizes[name] != size:
                 raise ModelBundleError(f"{bundle.path}: the model has {size} '{name}' classes "
                                        f"but config.json names {sizes[name]}")
+    check_weight_values(bundle)
     if bundle.config.vocab_size != len(bundle.vocab):
         raise ModelBundleError(
             f"{bundle.path}: the model expects {bundle.config.vocab_size} events but the "
@@ -133,3 +147,115 @@ def check_bundle(bundle: ModelBundle) -> None:
                 f"{bundle.path}: weights '{key}' have shape {tuple(bundle.weights[key].shape)}, "
                 f"expected {shape} (vocabulary or config mismatch)"
             )
+
+
+# ----- validation of the files, before anything is built from them ----------------------
+def _read(path: Path, reader, **kwargs):
+    """``reader(path)`` through composer.inputs: a regular file within its limit, or a
+    ModelBundleError naming it (a file removed since the folder was listed, too)."""
+    try:
+        return reader(path, error=ModelBundleError, **kwargs)
+    except FileNotFoundError:
+        raise ModelBundleError(f"{path}: missing") from None
+
+
+def _whole(value, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def check_vocabulary_json(text: str, source: str | os.PathLike) -> None:
+    """Types and ranges of a saved vocabulary, checked before the vocabulary is built.
+
+    ``Vocabulary.from_json`` trusts the numbers: a float ``pitch_low`` was a TypeError deep in
+    it and ``max_shift_steps`` of 10**9 a MemoryError after 19 s.
+    """
+    def fail(reason: str) -> ModelBundleError:
+        return ModelBundleError(f"{source}: not a valid vocabulary ({reason})")
+
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise fail(f"not valid JSON: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("settings"), dict):
+        raise fail("no 'settings' object")
+    settings = data["settings"]
+    whole = {"steps_per_beat": MAX_STEPS_PER_BEAT, "max_shift_steps": MAX_SHIFT_STEPS,
+             "velocity_bins": 127, "pitch_low": 127, "pitch_high": 127,
+             "default_velocity": 127}
+    for key, value in settings.items():
+        if key in whole and not _whole(value, 0, whole[key]):
+            raise fail(f"'{key}' must be a whole number from 0 to {whole[key]}, "
+                       f"got {value!r}")
+        if key == "pedal" and not isinstance(value, bool):
+            raise fail(f"'pedal' must be true or false, got {value!r}")
+    names = data.get("names")
+    if not isinstance(names, list) or len(names) > MAX_VOCABULARY or not all(
+            isinstance(name, str) for name in names):
+        raise fail(f"'names' must be a list of at most {MAX_VOCABULARY:,} event names")
+
+
+def check_config_json(info: dict, source: str | os.PathLike) -> None:
+    """Types and ranges of ``config.json``'s model section (a string "237" once made the
+    message "the model expects 237 events but the vocabulary has 237")."""
+    def fail(reason: str) -> ModelBundleError:
+        return ModelBundleError(f"{source}: not a valid model config ({reason})")
+
+    model = info.get("model")
+    if not isinstance(model, dict):
+        raise fail("no 'model' object")
+    bounds = {"vocab_size": (1, MAX_VOCABULARY), "embedding_dim": (1, MAX_WIDTH),
+              "positions": (0, MAX_CLASSES), "meters": (0, MAX_CLASSES),
+              "styles": (0, MAX_CLASSES), "composers": (0, MAX_CLASSES)}
+    for key, (low, high) in bounds.items():
+        if key in model and not _whole(model[key], low, high):
+            raise fail(f"'{key}' must be a whole number from {low} to {high:,}, "
+                       f"got {model[key]!r}")
+    units = model.get("lstm_units", [512, 512])
+    if not isinstance(units, list) or not 1 <= len(units) <= MAX_LAYERS or not all(
+            _whole(u, 1, MAX_WIDTH) for u in units):
+        raise fail(f"'lstm_units' must be a list of 1 to {MAX_LAYERS} layer widths from 1 "
+                   f"to {MAX_WIDTH:,}, got {units!r}")
+    dropout = model.get("dropout", 0.0)
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not (
+            0 <= dropout < 1):
+        raise fail(f"'dropout' must be a number from 0 to below 1, got {dropout!r}")
+    if "name" in info and not isinstance(info["name"], str):
+        raise fail(f"'name' must be text, got {info['name']!r}")
+    if "conditioning" in info and not isinstance(info["conditioning"], dict):
+        raise fail("'conditioning' must be an object")
+
+
+def check_weight_values(bundle: ModelBundle) -> None:
+    """Every weight is a float array of finite numbers: NaN or inf weights made generation
+    hang and evaluation print NaN figures."""
+    for key, values in bundle.weights.items():
+        if values.dtype.kind != "f":
+            raise ModelBundleError(f"{bundle.path / 'weights.npz'}: '{key}' holds "
+                                   f"{values.dtype} values, not floating point numbers")
+        if not np.isfinite(values).all():
+            bad = int(values.size - np.isfinite(values).sum())
+            raise ModelBundleError(f"{bundle.path / 'weights.npz'}: '{key}' holds {bad} "
+                                   "NaN or infinite value(s); the bundle is damaged")
+
+
+def require_keras_model(bundle: ModelBundle | str | os.PathLike) -> Path:
+    """The ``model.keras`` of a bundle (or bundle folder), needed to fine-tune, or a
+    ModelBundleError saying why it cannot serve.
+
+    Generation needs only ``weights.npz``, so :func:`load_bundle` does not ask for it.
+    """
+    path = (bundle.keras_path if isinstance(bundle, ModelBundle)
+            else Path(bundle) / "model.keras")
+    if not path.is_file():
+        raise ModelBundleError(f"{path}: missing; this bundle can generate but not be "
+                               "fine-tuned (it has no Keras model)")
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise ModelBundleError(f"{path}: not a Keras model file ({exc})") from None
+    if "config.json" not in names:
+        raise ModelBundleError(f"{path}: not a Keras model file (no config.json inside)")
+    return path

@@ -34,8 +34,10 @@ from pathlib import Path
 
 import numpy as np
 
+from composer.bundle import check_vocabulary_json
 from composer.conditioning import style_of, token_features
 from composer.errors import ComposerError, CorpusError
+from composer.inputs import read_npz
 from composer.midi_io import MIDI_SUFFIXES
 from composer.notes import Note, PedalSpan, TimeSignature
 from composer.tokenizer import Tokenizer
@@ -359,13 +361,13 @@ def _cache_key(source: Source) -> str:
 
 def _cache_load(path: Path, source: Source) -> Converted | None:
     try:
-        with np.load(path, allow_pickle=False) as data:
+        with read_npz(path, limit=1 << 30, error=CorpusError) as data:
             error = str(data["error"]) or None
             parsed = None
             if error is None:
                 parsed = Parsed(data["notes_array"], data["pedals"], data["signatures"])
             return Converted(source, parsed, int(data["notes"]), str(data["fingerprint"]), error)
-    except (OSError, ValueError, KeyError, EOFError):
+    except (OSError, ValueError, KeyError, EOFError, CorpusError):
         return None
 
 
@@ -526,7 +528,8 @@ def save_corpus(corpus: Corpus, folder: str | os.PathLike) -> Path:
 def load_corpus(folder: str | os.PathLike) -> Corpus:
     path = Path(folder) / "tokens.npz"
     try:
-        with np.load(path, allow_pickle=False) as data:
+        with read_npz(path, limit=1 << 31, error=CorpusError) as data:  # regular, bounded
+            check_vocabulary_json(str(data["vocabulary"]), path)
             vocab = Vocabulary.from_json(str(data["vocabulary"]), source=str(path))
             flat, offsets = data["tokens"], data["offsets"]
             n = len(offsets) - 1

@@ -41,6 +41,9 @@ from pathlib import Path
 
 import numpy as np
 
+from composer.errors import ComposerError
+from composer.inputs import read_npz
+
 FORMAT_VERSION = 1
 
 
@@ -282,7 +285,11 @@ class KneserNeyModel:
     @classmethod
     def load(cls, path: str | os.PathLike) -> KneserNeyModel:
         """Read counts written by ``save``; ValueError/OSError/KeyError if unusable."""
-        with np.load(path, allow_pickle=False) as data:
+        try:  # a regular file within a limit, damaged zips included (composer.inputs)
+            data = read_npz(path, limit=1 << 31, error=ComposerError)
+        except ComposerError as exc:
+            raise ValueError(str(exc)) from None
+        with data:
             version, order, vocab = (int(x) for x in data["meta"])
             if version != FORMAT_VERSION:
                 raise ValueError(f"n-gram file format {version}, expected {FORMAT_VERSION}")

@@ -83,9 +83,10 @@ def _existing_ancestor(path: Path) -> Path:
 
 
 def check_output_file(path: PathLike | None, *, option: str, inputs: Iterable[PathLike] = (),
-                      error: type[ComposerError] = SettingsError) -> Path:
+                      error: type[ComposerError] = SettingsError,
+                      make_folders: bool = False) -> Path:
     """Refuse an output file that is empty, one of ``inputs``, not a regular file, or in a
-    folder that cannot be written; return it as a Path."""
+    folder that cannot be written (with ``make_folders``: created); return it as a Path."""
     if path is None or str(path).strip() == "":
         raise error(f"{option}: the file name is empty")
     out = Path(path)
@@ -98,6 +99,10 @@ def check_output_file(path: PathLike | None, *, option: str, inputs: Iterable[Pa
                         "output")
     target = Path(os.path.realpath(out))
     folder = target.parent
+    if make_folders:
+        folder = _existing_ancestor(folder)
+        if not folder.is_dir():
+            raise error(f"{option} {out}: {folder} is a file, not a folder")
     if not folder.is_dir():
         raise error(f"{option} {out}: cannot write there, the folder {folder} does not exist")
     _probe_folder(folder, option, error)

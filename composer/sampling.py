@@ -86,6 +86,11 @@ def nucleus_support(logits: np.ndarray, top_k: int = 0, top_p: float = 1.0) -> n
     return _filtered_weights(x, top_k, top_p) > 0.0
 
 
+# Below this the draw is the argmax whatever the exact value, and 1/T would overflow to inf,
+# turning the logits into NaN (``--temperature 1e-320`` once made generation run forever).
+MIN_TEMPERATURE = 1e-6
+
+
 def sample_ids(
     logits: np.ndarray,
     rng: np.random.Generator | None,
@@ -104,7 +109,8 @@ def sample_ids(
     must allow at least one id. Deterministic for a given ``rng`` state, or for given
     ``uniforms`` (one number in [0, 1) per row: takes with generators of their own).
     """
-    x = np.multiply(np.atleast_2d(logits), 1.0 / temperature, dtype=np.float64)
+    x = np.multiply(np.atleast_2d(logits), 1.0 / max(temperature, MIN_TEMPERATURE),
+                    dtype=np.float64)
     if bias is not None:
         x += bias
     if allowed is not None:

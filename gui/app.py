@@ -19,6 +19,7 @@ from pathlib import Path
 
 from composer.blas import THREAD_VARIABLES, limit_threads  # noqa: F401 - THREAD_VARIABLES
 from composer.errors import ComposerError
+from composer.outputs import check_output_file
 
 EXIT_OK, EXIT_ERROR = 0, 2
 # One BLAS thread (composer/blas.py), set before NumPy is imported, which happens when the
@@ -155,6 +156,7 @@ def _screenshot(app, window, args, width: int, height: int) -> int:
     app.processEvents()
     out = Path(args.screenshot)
     try:
+        check_output_file(out, option="--screenshot", inputs=[args.file or ""], make_folders=True)
         out.parent.mkdir(parents=True, exist_ok=True)
         if not window.grab().save(str(out)):
             raise ComposerError(f"{out}: cannot write the picture")

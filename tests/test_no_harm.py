@@ -324,12 +324,15 @@ def test_render_of_a_very_long_note_streams_with_bounded_memory(tmp_path):
     seed = tmp_path / "long.mid"
     write_midi(seed, Piece(notes=(Note(0.0, 8192.0, 60, 80),)))
     out = tmp_path / "long.wav"
+    if not Path("/proc/self/status").is_file():
+        pytest.skip("needs /proc/self/status for the peak memory of the process")
+    # VmHWM (peak RSS of this program); ru_maxrss would count the forking pytest's pages.
     script = (
-        "import resource, sys\n"
+        "import sys\n"
         "from composer.cli import main\n"
         f"code = main(['render', {str(seed)!r}, '-o', {str(out)!r}, '--sample-rate', "
         "'8000', '--synth', 'additive'])\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])\n"
         "sys.exit(code)\n"
     )
     started = time.monotonic()
@@ -374,3 +377,376 @@ def _tempo(bpm: float):
 def test_good_midi_still_reads(tmp_path):
     (tmp_path / "g.mid").write_bytes(GOOD)
     assert len(read_midi(tmp_path / "g.mid").notes) == 1
+
+
+# ----- bundles: validated on load --------------------------------------------------------
+def _damaged(tiny_bundle, tmp_path, name: str = "damaged") -> Path:
+    folder = tmp_path / name
+    shutil.copytree(tiny_bundle, folder)
+    return folder
+
+
+def _edit_json(path: Path, edit) -> None:
+    import json
+
+    data = json.loads(path.read_text())
+    edit(data)
+    path.write_text(json.dumps(data))
+
+
+def _edit_weights(folder: Path, edit) -> None:
+    with np.load(folder / "weights.npz") as data:
+        weights = {k: data[k] for k in data.files}
+    edit(weights)
+    np.savez(folder / "weights.npz", **weights)
+
+
+def _set(section: str, key: str, value):
+    def edit(data):
+        (data[section] if section else data)[key] = value
+    return edit
+
+
+BUNDLE_DAMAGE = {
+    "binary-vocabulary": (lambda f: (f / "vocabulary.json").write_bytes(b"\x89PNG\xff\x00"),
+                          "vocabulary.json: not UTF-8"),
+    "float-pitch-low": (lambda f: _edit_json(f / "vocabulary.json",
+                                             _set("settings", "pitch_low", 21.0)),
+                        "'pitch_low' must be a whole number"),
+    "absurd-max-shift": (lambda f: _edit_json(f / "vocabulary.json",
+                                              _set("settings", "max_shift_steps", 10**9)),
+                         "'max_shift_steps' must be a whole number from 0 to 10000"),
+    "names-not-a-list": (lambda f: _edit_json(f / "vocabulary.json", _set("", "names", 7)),
+                         "'names' must be a list"),
+    "vocabulary-array": (lambda f: (f / "vocabulary.json").write_text("[]"),
+                         "vocabulary.json: not a valid vocabulary"),
+    "string-vocab-size": (lambda f: _edit_json(f / "config.json",
+                                               _set("model", "vocab_size", "237")),
+                          "'vocab_size' must be a whole number"),
+    "string-units": (lambda f: _edit_json(f / "config.json",
+                                          _set("model", "lstm_units", ["32", 32])),
+                     "'lstm_units' must be a list"),
+    "dropout-2": (lambda f: _edit_json(f / "config.json", _set("model", "dropout", 2)),
+                  "'dropout' must be a number from 0"),
+    "config-not-json": (lambda f: (f / "config.json").write_text("{nope"),
+                        "config.json: not valid JSON"),
+    "empty-weights": (lambda f: (f / "weights.npz").write_bytes(b""), "weights.npz: damaged"),
+    "truncated-weights": (lambda f: (f / "weights.npz").write_bytes(
+        (f / "weights.npz").read_bytes()[:5000]), "weights.npz: damaged"),
+    "corrupt-weights": (lambda f: (f / "weights.npz").write_bytes(
+        (f / "weights.npz").read_bytes()[:200] + bytes(4000)
+        + (f / "weights.npz").read_bytes()[4200:]), "weights.npz: "),
+    "nan-weights": (lambda f: _edit_weights(f, lambda w: w["dense_bias"].__setitem__(0, np.nan)),
+                    "'dense_bias' holds 1 NaN or infinite"),
+    "inf-weights": (lambda f: _edit_weights(
+        f, lambda w: w["lstm_0_kernel"].__setitem__((0, 0), np.inf)),
+        "'lstm_0_kernel' holds 1 NaN or infinite"),
+    "int-weights": (lambda f: _edit_weights(
+        f, lambda w: w.__setitem__("dense_bias", w["dense_bias"].astype(np.int32))),
+        "not floating point"),
+}
+
+
+@pytest.mark.parametrize("damage", list(BUNDLE_DAMAGE))
+def test_a_damaged_bundle_is_one_line_naming_the_file(damage, tiny_bundle, tmp_path, seed,
+                                                      capsys):
+    folder = _damaged(tiny_bundle, tmp_path)
+    spoil, words = BUNDLE_DAMAGE[damage]
+    spoil(folder)
+    started = time.monotonic()
+    line = _cli(capsys, "generate", "--seed", str(seed), "--model", str(folder), "-o",
+                str(tmp_path / "out.mid"), "--bars", "1")
+    assert words in line and str(folder) in line, line
+    assert time.monotonic() - started < 10
+    assert not (tmp_path / "out.mid").exists()
+
+
+@needs_fifo
+def test_a_fifo_in_a_bundle_does_not_hang(tiny_bundle, tmp_path):
+    from composer.bundle import load_bundle
+    from composer.errors import ModelBundleError
+
+    folder = _damaged(tiny_bundle, tmp_path)
+    (folder / "weights.npz").unlink()
+    os.mkfifo(folder / "weights.npz")
+    with _unblocked_after(folder / "weights.npz") as needed, pytest.raises(
+            ModelBundleError, match="weights.npz: is a FIFO"):
+        load_bundle(folder)
+    assert not needed
+
+
+def test_a_damaged_metrics_file_costs_nothing(tiny_bundle, tmp_path):
+    from composer.bundle import load_bundle
+
+    folder = _damaged(tiny_bundle, tmp_path)
+    (folder / "metrics.json").write_bytes(b"\xff\xff")
+    assert load_bundle(folder).metrics == {}
+
+
+def test_fine_tuning_needs_model_keras(tiny_bundle, tmp_path):
+    from composer.bundle import load_bundle, require_keras_model
+    from composer.errors import ModelBundleError
+
+    assert require_keras_model(load_bundle(tiny_bundle)) == tiny_bundle / "model.keras"
+    folder = _damaged(tiny_bundle, tmp_path)
+    (folder / "model.keras").unlink()
+    bundle = load_bundle(folder)  # generation does not need it
+    with pytest.raises(ModelBundleError, match="model.keras: missing"):
+        require_keras_model(bundle)
+    (folder / "model.keras").write_bytes(b"not a zip")
+    with pytest.raises(ModelBundleError, match="model.keras: not a Keras model"):
+        require_keras_model(bundle)
+
+
+# ----- train, prepare, evaluate: refused before any work ---------------------------------
+TINY_TRAIN = ["--layers", "1", "--units", "8", "--embedding", "8", "--sequence-length", "32",
+              "--batch-size", "4", "--steps-per-epoch", "2", "--no-evaluate"]
+
+
+def _midi_dir() -> str:
+    from tests.conftest import music21_test_midis
+
+    return str(music21_test_midis()[0].parent)
+
+
+@pytest.mark.parametrize("option, value, words", [
+    ("--batch-size", "0", "--batch-size: must be at least 1"),
+    ("--steps-per-epoch", "0", "--steps-per-epoch: must be at least 1"),
+    ("--sequence-length", "0", "--sequence-length: must be at least 2"),
+    ("--dropout", "1.5", "--dropout: must be at least 0 and below 1"),
+    ("--dropout", "-1", "--dropout: must be at least 0 and below 1"),
+    ("--balance", "nan", "--balance: must be a finite number"),
+    ("--seed", "-1", "--seed: must be at least 0"),
+    ("--lr", "nan", "--lr: must be a finite number"),
+    ("--lr", "0", "--lr: must be above 0"),
+    ("--max-minutes", "inf", "--max-minutes: must be a finite number"),
+    ("--piano-share", "2", "--piano-share: must be at least 0 and at most 1"),
+    ("--name", "../x", "--name '../x': must be a plain name"),
+])
+def test_train_options_are_checked_first(option, value, words, tmp_path, capsys):
+    started = time.monotonic()
+    line = _cli(capsys, "train", "--midi-dir", _midi_dir(), "--run-dir", str(tmp_path / "run"),
+                "--out", str(tmp_path / "m"), *TINY_TRAIN, option, value)
+    assert words in line, line
+    assert time.monotonic() - started < 10
+    assert not (tmp_path / "run").exists() and not (tmp_path / "m").exists()
+
+
+def _tree_digest(folder: Path) -> dict[str, str]:
+    return {p.name: _digest(p) for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_train_never_replaces_the_shipped_model_by_accident(tmp_path, monkeypatch, capsys):
+    shipped = REPO / "models" / "default"
+    if not shipped.is_dir():
+        pytest.skip("no shipped model in this checkout")
+    before = _tree_digest(shipped)
+    monkeypatch.chdir(REPO)
+    for extra in (["--name", "default"], ["--name", "default", "--force"],
+                  ["--out", "models/../models/default"]):
+        line = _cli(capsys, "train", "--midi-dir", _midi_dir(), "--run-dir",
+                    str(tmp_path / "run"), *TINY_TRAIN, *extra)
+        assert "shipped model" in line, line
+    assert _tree_digest(shipped) == before
+
+
+def test_train_replaces_an_existing_bundle_only_with_force(tiny_bundle, tmp_path, capsys):
+    out = _damaged(tiny_bundle, tmp_path, "existing")
+    line = _cli(capsys, "train", "--midi-dir", _midi_dir(), "--run-dir", str(tmp_path / "run"),
+                "--out", str(out), *TINY_TRAIN)
+    assert "a model bundle is there already; pass --force" in line
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "mine.txt").write_text("precious")
+    line = _cli(capsys, "train", "--midi-dir", _midi_dir(), "--run-dir", str(tmp_path / "run"),
+                "--out", str(other), "--force", *TINY_TRAIN)
+    assert "not a model bundle" in line and (other / "mine.txt").read_text() == "precious"
+
+
+def test_train_out_never_holds_an_input(tmp_path, tiny_bundle, capsys):
+    midi = tmp_path / "midi"
+    shutil.copytree(_midi_dir(), midi)
+    line = _cli(capsys, "train", "--midi-dir", str(midi), "--run-dir", str(tmp_path / "run"),
+                "--out", str(tmp_path), "--force", *TINY_TRAIN)
+    assert "holds the input" in line
+    base = _damaged(tiny_bundle, tmp_path, "base")
+    line = _cli(capsys, "train", "--from", str(base), "--midi-dir", str(midi), "--run-dir",
+                str(tmp_path / "run"), "--out", str(base), "--force")
+    assert "holds the input" in line
+
+
+def test_train_refuses_unwritable_folders_before_work(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    line = _cli(capsys, "train", "--midi-dir", _midi_dir(), "--run-dir", str(tmp_path / "run"),
+                "--out", str(blocker / "m"), *TINY_TRAIN)
+    assert "--out" in line and "is a file, not a folder" in line
+    line = _cli(capsys, "train", "--midi-dir", _midi_dir(), "--run-dir", str(blocker),
+                "--out", str(tmp_path / "m"), *TINY_TRAIN)
+    assert "--run-dir" in line and "not a folder" in line
+    if Path("/proc/self").is_dir():
+        line = _cli(capsys, "train", "--midi-dir", _midi_dir(), "--run-dir", "/proc/self/x",
+                    "--out", str(tmp_path / "m"), *TINY_TRAIN)
+        assert "--run-dir" in line and "cannot write" in line
+
+
+def test_train_from_a_bundle_without_model_keras(tiny_bundle, tmp_path, capsys):
+    base = _damaged(tiny_bundle, tmp_path, "base")
+    (base / "model.keras").unlink()
+    line = _cli(capsys, "train", "--from", str(base), "--midi-dir", _midi_dir(), "--run-dir",
+                str(tmp_path / "run"), "--out", str(tmp_path / "m"))
+    assert "model.keras: missing" in line
+
+
+def _run_folder(tmp_path) -> Path:
+    import json
+    import zipfile
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "state.json").write_text(json.dumps({"epoch": 2, "best_val_loss": 3.5,
+                                                "best_epoch": 2}))
+    (run / "run.json").write_text(json.dumps({"model": {}, "train": {}, "vocabulary": []}))
+    with zipfile.ZipFile(run / "checkpoint.keras", "w") as archive:
+        archive.writestr("config.json", "{}")
+        archive.writestr("model.weights.h5", b"\x89HDF\r\n\x1a\n" + bytes(100))
+    return run
+
+
+RUN_DAMAGE = {
+    "binary-state": (lambda r: (r / "state.json").write_bytes(b"\x00\xff"),
+                     "state.json: damaged (not UTF-8"),
+    "state-not-json": (lambda r: (r / "state.json").write_text("{\"epoch\": "),
+                       "state.json: damaged (not valid JSON"),
+    "state-wrong-type": (lambda r: (r / "state.json").write_text('{"epoch": "2"}'),
+                         "state.json: damaged ('epoch' is '2')"),
+    "state-unknown-field": (lambda r: (r / "state.json").write_text('{"epoch": 2, "x": 1}'),
+                            "state.json: damaged (unknown field(s) x)"),
+    "state-nan": (lambda r: (r / "state.json").write_text('{"minutes": NaN}'),
+                  "state.json: damaged ('minutes' is nan)"),
+    "run-missing": (lambda r: (r / "run.json").unlink(), "run.json"),
+    "run-list": (lambda r: (r / "run.json").write_text("[]"), "run.json: damaged"),
+    "checkpoint-truncated": (lambda r: (r / "checkpoint.keras").write_bytes(
+        (r / "checkpoint.keras").read_bytes()[:50]), "checkpoint.keras: damaged"),
+    "checkpoint-empty": (lambda r: (r / "checkpoint.keras").write_bytes(b""),
+                         "checkpoint.keras: damaged"),
+    "best-not-hdf5": (lambda r: (r / "best.weights.h5").write_bytes(b"junk"),
+                      "best.weights.h5: damaged (not an HDF5"),
+}
+
+
+@pytest.mark.parametrize("damage", list(RUN_DAMAGE))
+def test_a_damaged_run_folder_says_use_fresh(damage, tmp_path, capsys):
+    run = _run_folder(tmp_path)
+    spoil, words = RUN_DAMAGE[damage]
+    spoil(run)
+    line = _cli(capsys, "train", "--midi-dir", _midi_dir(), "--run-dir", str(run),
+                "--out", str(tmp_path / "m"), *TINY_TRAIN)
+    assert words in line and "use --fresh" in line, line
+
+
+@needs_fifo
+def test_a_fifo_as_state_file_does_not_hang(tmp_path, capsys):
+    run = _run_folder(tmp_path)
+    (run / "state.json").unlink()
+    os.mkfifo(run / "state.json")
+    with _unblocked_after(run / "state.json") as needed:
+        line = _cli(capsys, "train", "--midi-dir", _midi_dir(), "--run-dir", str(run),
+                    "--out", str(tmp_path / "m"), *TINY_TRAIN)
+    assert not needed and "state.json" in line and "FIFO" in line
+
+
+def test_the_log_keeps_one_row_per_saved_epoch(tmp_path):
+    """A kill between the log row and the checkpoint once made the resumed run repeat it."""
+    from composer.run_files import prepare_resume
+
+    run = _run_folder(tmp_path)
+    header = "epoch,loss,val_loss\n"
+    rows = ["1,5.0,5.1\n", "2,4.0,4.1\n", "3,3.0,3.1\n", "2,4.5,4.6\n", "4,2"]
+    (run / "log.csv").write_text(header + "".join(rows))
+    assert prepare_resume(run) == 2
+    assert (run / "log.csv").read_text() == header + "1,5.0,5.1\n2,4.5,4.6\n"
+    assert prepare_resume(run) == 2  # nothing more to drop
+    (run / "checkpoint.keras").unlink()  # no checkpoint: the run starts at epoch 0
+    assert prepare_resume(run) == 0
+    assert (run / "log.csv").read_text() == header
+
+
+def test_a_truncated_corpus_is_one_line(tmp_path, capsys):
+    from composer.corpus import load_corpus
+    from composer.errors import CorpusError
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    np.savez(corpus / "tokens.npz", tokens=np.arange(1000, dtype=np.uint16))
+    data = (corpus / "tokens.npz").read_bytes()
+    (corpus / "tokens.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(CorpusError, match="tokens.npz: damaged"):
+        load_corpus(corpus)
+    line = _cli(capsys, "train", "--corpus", str(corpus), "--run-dir", str(tmp_path / "run"),
+                "--out", str(tmp_path / "m"), *TINY_TRAIN)
+    assert "tokens.npz: damaged" in line
+
+
+def test_prepare_checks_its_folders_first(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    line = _cli(capsys, "prepare", "--no-music21", "--no-piano", "--out", str(blocker))
+    assert "--out" in line and "not a folder" in line
+    line = _cli(capsys, "prepare", "--out", str(tmp_path / "c"), "--cache-dir",
+                str(blocker / "sub"))
+    assert "--cache-dir" in line
+    assert "--limit: must be at least 1" in _cli(capsys, "prepare", "--limit", "0")
+
+
+def test_evaluate_checks_plot_before_scoring(tiny_bundle, tmp_path, capsys):
+    started = time.monotonic()
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    line = _cli(capsys, "evaluate", "--model", str(tiny_bundle), "--plot",
+                str(blocker / "loss.png"))
+    assert "--plot" in line and "is a file, not a folder" in line
+    line = _cli(capsys, "evaluate", "--model", str(tiny_bundle), "--plot",
+                str(tiny_bundle / "config.json"))
+    assert "that is the input file" in line
+    assert time.monotonic() - started < 10
+
+
+def test_evaluate_refuses_nan_weights(tiny_bundle, tmp_path, capsys):
+    folder = _damaged(tiny_bundle, tmp_path)
+    _edit_weights(folder, lambda w: w["embedding"].__setitem__((0, 0), np.nan))
+    line = _cli(capsys, "evaluate", "--model", str(folder), "--midi-dir", _midi_dir())
+    assert "NaN or infinite" in line
+
+
+def test_a_vanishing_temperature_samples_the_likeliest_event():
+    from composer.sampling import sample_ids
+
+    logits = np.array([[0.5, 3.0, 2.9, -1.0]])
+    rng = np.random.default_rng(0)
+    for temperature in (1e-320, 5e-324, 1e-9):
+        assert list(sample_ids(logits, rng, temperature=temperature)) == [1]
+
+
+def test_the_app_screenshot_never_overwrites_the_file_it_opened(tmp_path, seed):
+    """``composer-gui S.mid --screenshot S.mid`` once truncated S.mid to 0 bytes."""
+    pytest.importorskip("PySide6")
+    before = _digest(seed)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "OMP_NUM_THREADS": "1",
+           "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "XDG_DATA_HOME": str(tmp_path / "data")}
+    result = subprocess.run([sys.executable, "-m", "gui", str(seed), "--screenshot", str(seed)],
+                            cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "that is the input file" in result.stderr and "Traceback" not in result.stderr
+    assert _digest(seed) == before
+
+
+def test_a_damaged_conversion_cache_entry_is_converted_again(tmp_path):
+    from composer.corpus import _cache_load
+
+    np.savez(tmp_path / "entry.npz", notes=np.arange(10))
+    data = (tmp_path / "entry.npz").read_bytes()
+    for content in (b"", data[:40], b"PK\x03\x04" + bytes(60)):
+        (tmp_path / "entry.npz").write_bytes(content)
+        assert _cache_load(tmp_path / "entry.npz", None) is None

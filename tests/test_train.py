@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 
 import pytest
 
@@ -102,7 +103,9 @@ def test_resuming_a_run_of_another_shape_is_refused(tmp_path, capsys):
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     (run_dir / "state.json").write_text(json.dumps({"epoch": 1}))
-    (run_dir / "checkpoint.keras").write_bytes(b"")
+    with zipfile.ZipFile(run_dir / "checkpoint.keras", "w") as keras_file:  # looks whole
+        keras_file.writestr("config.json", "{}")
+        keras_file.writestr("model.weights.h5", b"")
     (run_dir / "run.json").write_text(json.dumps({"model": {}, "vocabulary": []}))
     code = main(["train", "--midi-dir", _midi_dir(), "--run-dir", str(run_dir),
                  "--out", str(tmp_path / "m"), *TINY])

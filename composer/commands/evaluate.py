@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from composer.bundle import default_model_dir, load_bundle
+    from composer.commands.checks import check_evaluate
     from composer.corpus import load_corpus
     from composer.errors import CorpusError, MidiFileError, ModelBundleError
     from composer.evaluate import (
@@ -55,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     )
 
     model_dir = Path(args.model) if args.model else default_model_dir()
+    check_evaluate(args, model_dir)  # --plot and --write-card, before any work (issue 16)
     bundle = load_bundle(model_dir)
     if args.log:
         log_path = Path(args.log)

@@ -34,9 +34,11 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from composer import corpus as corpus_mod
+    from composer.commands.checks import check_prepare
     from composer.errors import CorpusError
     from composer.vocabulary import TokenizerSettings, Vocabulary
 
+    check_prepare(args)  # options and output folders, before any work (issue 16)
     sources = []
     if not args.no_music21:
         composers = args.composers.split(",") if args.composers else corpus_mod.CLASSICAL_COMPOSERS

@@ -17,6 +17,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         "running again with the same folder resumes")
     parser.add_argument("--name", default=None, help="run and model name")
     parser.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
+    parser.add_argument("--force", action="store_true", help="replace an existing bundle at --out")
     group = parser.add_argument_group("model shape (ignored with --from)")
     group.add_argument("--layers", type=int, default=2)
     group.add_argument("--units", type=int, default=384)
@@ -53,12 +54,15 @@ def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from composer import corpus as corpus_mod
     from composer.bundle import load_bundle
+    from composer.commands.checks import check_train
     from composer.config import CONDITIONS, ModelConfig, TrainConfig
     from composer.errors import SettingsError
     from composer.train import Trainer, training_data_from_corpus
     from composer.vocabulary import TokenizerSettings, Vocabulary
 
     fine_tune = args.from_model is not None
+    name = args.name or (f"{Path(args.from_model).name}-tuned" if fine_tune else "model")
+    check_train(args, name)  # options, folders and run files, before any work (issue 16)
     base = load_bundle(args.from_model) if fine_tune else None
     if args.midi_dir:
         settings = base.vocab.settings if base else TokenizerSettings()
@@ -94,7 +98,6 @@ def run(args: argparse.Namespace) -> int:
         model_config = ModelConfig(len(data.vocab), args.embedding,
                                    (args.units,) * args.layers, args.dropout,
                                    **{name: sizes[name] for name in wanted})
-    name = args.name or (f"{Path(args.from_model).name}-tuned" if fine_tune else "model")
     train_config = TrainConfig(
         sequence_length=args.sequence_length, batch_size=args.batch_size,
         learning_rate=args.lr or (5e-4 if fine_tune else 2e-3),
