@@ -51,6 +51,6 @@ def test_an_unwritable_folder_is_the_callers_error(tmp_path):
 def test_a_target_that_is_a_folder_fails_cleanly(tmp_path):
     folder = tmp_path / "adir"
     folder.mkdir()
-    with pytest.raises(ComposerError, match="cannot write"):
+    with pytest.raises(ComposerError, match="is a folder, so it is not replaced"):
         write_text_atomic(folder, "x")
     assert folder.is_dir() and [p.name for p in tmp_path.iterdir()] == ["adir"]
