@@ -48,6 +48,10 @@ class TrainingError(ComposerError):
     """A run folder that cannot be resumed, or training data that cannot be used."""
 
 
+class RunFolderError(ComposerError):
+    """A run folder whose files cannot be resumed from (damaged state, log or checkpoint)."""
+
+
 class PortError(ComposerError):
     """A MIDI port is missing, vanished, or no MIDI system is available."""
 

@@ -22,16 +22,12 @@ from dataclasses import fields
 from pathlib import Path
 
 from composer.atomic import write_text_atomic
-from composer.errors import ComposerError
+from composer.errors import RunFolderError
 from composer.inputs import open_regular, read_json, read_text
 
 CHECKPOINT_LIMIT = 8 << 30
 LOG_LIMIT = 64 * 1024 * 1024
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
-
-
-class RunFolderError(ComposerError):
-    """A run folder whose files cannot be resumed from."""
 
 
 def _damaged(path: Path, reason: str) -> RunFolderError:
