@@ -39,7 +39,8 @@ _OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY
 JSON_LIMIT = 16 * 1024 * 1024  # a bundle's or a run's JSON files are a few kilobytes
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, in words for a message."""
     if stat.S_ISDIR(mode):
         return "a folder"
     if stat.S_ISFIFO(mode):
@@ -73,7 +74,7 @@ def open_regular(path: str | os.PathLike, *, limit: int,
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise error(f"{path}: is {_kind(info.st_mode)}, not a regular file")
+            raise error(f"{path}: is {file_kind(info.st_mode)}, not a regular file")
         if info.st_size > limit:
             raise error(f"{path}: too large ({_size(info.st_size)}, the limit is "
                         f"{_size(limit)})")

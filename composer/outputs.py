@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from composer.errors import ComposerError, SettingsError
+from composer.inputs import file_kind
 
 PathLike = str | os.PathLike
 
@@ -34,17 +35,7 @@ def same_file(a: PathLike, b: PathLike) -> bool:
 
 def _kind(mode: int) -> str | None:
     """What a non-regular file is, or None for a regular file."""
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
+    return None if stat.S_ISREG(mode) else file_kind(mode)
 
 
 def contains(folder: PathLike, path: PathLike) -> bool:
