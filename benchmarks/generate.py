@@ -44,6 +44,7 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 from composer.bundle import load_bundle  # noqa: E402
+from composer.conditioning import token_features  # noqa: E402
 from composer.engine import LSTMEngine  # noqa: E402
 from composer.generate import GenerationSettings, _plan, _run  # noqa: E402
 from composer.midi_io import read_midi  # noqa: E402
@@ -87,19 +88,40 @@ def median_ms(samples: list[float]) -> float:
 
 
 def engine_step_times(engine: LSTMEngine, ids: list[int], batch: int, count: int) -> list[float]:
-    _, state = engine.prime(ids[:200])
+    """The bare step, with the extra inputs a conditioned model is fed at every event (a
+    position and a metre per stream, the style/composer context row), as generation feeds them."""
+    conditioned = bool(engine.inputs)
+    prime_inputs = ({name: np.zeros(200, np.intp) for name in ("positions", "meters")
+                     if name in engine.inputs} if conditioned else None)
+    _, state = engine.prime(ids[:200], inputs=prime_inputs)
     state = LSTMEngine.broadcast(state, batch)
+    step_inputs = ({name: np.zeros(batch, np.intp) for name in ("positions", "meters")
+                    if name in engine.inputs} if conditioned else None)
+    context = engine.context(batch) if conditioned else None
     times = []
     for i in range(count):
         token = np.full(batch, ids[200 + i % (len(ids) - 200)])
         start = time.perf_counter()
-        _, state = engine.step(token, state)
+        _, state = engine.step(token, state, inputs=step_inputs, context=context)
         times.append(time.perf_counter() - start)
     return times
 
 
-def loop_step_times(bundle, seed, batch: int, count: int) -> list[float]:
-    settings = GenerationSettings(bars=1000, takes=batch, random_seed=1)
+def keras_feeds(bundle, ids) -> dict | np.ndarray:
+    """What the Keras model takes for a window of ids: the ids alone, or (a model trained with
+    extra inputs) a dict with every input. The classes of the extra inputs do not change the
+    cost of a predict call, so the tutorial row feeds class 0 ("unknown") throughout."""
+    window = np.asarray([ids], dtype=np.int32)
+    names = [name for name, _ in bundle.config.conditions]
+    if not names:
+        return window
+    return {"ids": window, **{name: np.zeros_like(window) for name in names}}
+
+
+def loop_step_times(bundle, seed, batch: int, count: int, seed_memory: float | None = None
+                    ) -> list[float]:
+    extra = {} if seed_memory is None else {"seed_memory": seed_memory}
+    settings = GenerationSettings(bars=1000, takes=batch, random_seed=1, **extra)
     plan = _plan(bundle, seed, settings)
     times = []
     start = time.perf_counter()
@@ -112,12 +134,12 @@ def loop_step_times(bundle, seed, batch: int, count: int) -> list[float]:
     return times[1:]  # the first includes priming
 
 
-def tutorial_times(keras_model, ids: list[int], count: int, rng) -> list[float]:
+def tutorial_times(keras_model, bundle, ids: list[int], count: int, rng) -> list[float]:
     window = list(ids[:WINDOW])
     times = []
     for _ in range(count):
         start = time.perf_counter()
-        logits = keras_model.predict(np.array([window[-WINDOW:]], dtype=np.int32), verbose=0)
+        logits = keras_model.predict(keras_feeds(bundle, window[-WINDOW:]), verbose=0)
         probs = np.exp(logits[0, -1] - logits[0, -1].max())
         window.append(int(rng.choice(len(probs), p=probs / probs.sum())))
         times.append(time.perf_counter() - start)
@@ -159,14 +181,18 @@ def main() -> None:
         for batch in (1, 8):
             step = median_ms(loop_step_times(bundle, seed, batch, args.tokens))
             loop[batch] = step / batch
-            rows.append((f"generate loop (engine+masks+guard+top-p), batch {batch}",
+            rows.append((f"generate loop (engine+masks+guard+top-p+seed memory), batch {batch}",
+                         f"{step / batch:.3f} ms/token ({step:.3f} ms/step)"))
+        for batch in (1, 8):
+            step = median_ms(loop_step_times(bundle, seed, batch, args.tokens, seed_memory=0.0))
+            rows.append((f"generate loop without seed memory, batch {batch}",
                          f"{step / batch:.3f} ms/token ({step:.3f} ms/step)"))
 
         import keras
 
         keras_model = keras.saving.load_model(folder / "model.keras", compile=False)
-        keras_model.predict(np.array([ids[:WINDOW]], dtype=np.int32), verbose=0)  # warm up
-        tutorial = median_ms(tutorial_times(keras_model, ids, args.tutorial_tokens,
+        keras_model.predict(keras_feeds(bundle, ids[:WINDOW]), verbose=0)  # warm up
+        tutorial = median_ms(tutorial_times(keras_model, bundle, ids, args.tutorial_tokens,
                                             np.random.default_rng(0)))
         rows.append((f"tutorial: model.predict on last {WINDOW} tokens, per token",
                      f"{tutorial:.2f} ms/token"))
@@ -176,14 +202,32 @@ def main() -> None:
                      f"{tutorial / loop[1]:.0f}x / {tutorial / loop[8]:.0f}x"))
 
         sequence = np.array(ids[:300], dtype=np.int32)
-        reference = keras.ops.convert_to_numpy(keras_model(sequence[None], training=False))[0]
+        names = [name for name, _ in bundle.config.conditions]
+        engine_inputs: dict = {}
+        feeds: dict | np.ndarray = sequence[None]
+        context = None
+        if names:
+            # Real positions and metres of the seed, style 1, composer unknown: the same feed
+            # for Keras and for the engine.
+            positions, meters = token_features(sequence, bundle.vocab, seed.time_signatures)
+            per_step = {"positions": positions, "meters": meters}
+            engine_inputs = {k: v for k, v in per_step.items() if k in names}
+            feeds = {"ids": sequence[None],
+                     **{k: v[None].astype(np.int32) for k, v in engine_inputs.items()},
+                     **{k: np.full((1, sequence.size), 1 if k == "styles" else 0, np.int32)
+                        for k in names if k in ("styles", "composers")}}
+            context = engine.context(1, **{k: (1 if k == "styles" else 0)
+                                           for k in names if k in ("styles", "composers")})
+        reference = np.asarray(keras_model.predict(feeds, verbose=0))[0]
         from composer.model import export_weights
 
         weights32 = export_weights(keras_model, bundle.config)  # the Keras model's own float32
         weights16 = {k: v.astype(np.float16) for k, v in weights32.items()}
         layers = len(bundle.config.lstm_units)
         for label, weights in (("float32 weights", weights32), ("float16 weights", weights16)):
-            diff = np.abs(LSTMEngine(weights, layers).run(sequence)[0] - reference).max()
+            logits = LSTMEngine(weights, layers).run(sequence, inputs=engine_inputs or None,
+                                                     context=context)[0]
+            diff = np.abs(logits - reference).max()
             rows.append((f"max |logit diff| vs Keras, {label} (300 tokens)", f"{diff:.2e}"))
         rows.append(("weights.npz dtype (what generate uses)",
                      str(next(iter(bundle.weights.values())).dtype)))
