@@ -15,8 +15,8 @@ from pathlib import Path
 from composer.commands import options
 from composer.errors import SettingsError
 from composer.outputs import (
-    bundle_inputs,
     IMAGE,
+    bundle_inputs,
     check_output_file,
     check_output_folder,
     contains,
