@@ -8,6 +8,7 @@ the screen is what the command printed.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,9 +30,21 @@ def terminal_progress(description: str, stream: TextIO | None = None
         return
     from tqdm import tqdm
 
+    columns, lines = _size(stream)
     with tqdm(total=100, desc=description, unit="%", file=stream, leave=False,
+              ncols=columns, nrows=lines,
               bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}") as bar:
         def progress(fraction: float) -> None:
             bar.update(max(0, round(100 * min(fraction, 1.0)) - bar.n))
 
         yield progress
+
+
+def _size(stream: TextIO) -> tuple[int, int]:
+    """The terminal's columns and lines; 80x24 for one that does not say (a serial console,
+    a new pseudo-terminal: 0x0, with which tqdm would draw nothing at all)."""
+    try:
+        size = os.get_terminal_size(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        return 80, 24
+    return size.columns or 80, size.lines or 24
