@@ -72,7 +72,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-polyphony", type=options.POLYPHONY, default=10, metavar="N",
                         help="at most N notes at once (default 10)")
     parser.add_argument("--no-repetition-guard", action="store_true",
-                        help="let the model loop on one note or bar if it wants to")
+                        help="let the model loop on one note, chord or bar if it wants to")
     parser.add_argument("--continuation-only", action="store_true",
                         help="write only the new music (from the bar where it starts)")
     parser.add_argument("--style", metavar="NAME",
