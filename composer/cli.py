@@ -10,6 +10,7 @@ traceback instead.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import sys
 from collections.abc import Sequence
@@ -32,10 +33,52 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but usage errors are one line, like every other error."""
+    """argparse, but usage errors are one line, like every other error, and a mistyped
+    command or option is answered with the closest real one (``genrate``: did you mean
+    ``generate``?), found with difflib among the names this parser knows."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands: dict[str, argparse.ArgumentParser] = {}  # the top parser's, by name
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+    def _check_value(self, action: argparse.Action, value) -> None:
+        if action.choices is None or value in action.choices:
+            return
+        names = [str(choice) for choice in action.choices]
+        what = ("unknown command" if isinstance(action, argparse._SubParsersAction)
+                else f"argument {'/'.join(action.option_strings) or action.metavar}: "
+                     "invalid choice")
+        message = f"{what} {value!r}"
+        close = _closest(str(value), names)
+        message += f"; did you mean {close!r}?" if close else f" (choose from {', '.join(names)})"
+        raise argparse.ArgumentError(None, message)
+
+    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
+        namespace, extras = self.parse_known_args(args, namespace)
+        if extras:
+            self._unrecognized(namespace, extras)
+        return namespace
+
+    def _unrecognized(self, namespace: argparse.Namespace, extras: list[str]) -> None:
+        """One line for the arguments nobody took, from the parser of the command given (it
+        knows the options): the first unknown option with the closest real one."""
+        parser = self.commands.get(getattr(namespace, "command", None) or "", self)
+        word = extras[0]
+        if word.startswith("-") and len(word) > 1:
+            known = [name for action in parser._actions for name in action.option_strings]
+            close = _closest(word.split("=", 1)[0], known)
+            hint = f"; did you mean {close}?" if close else ""
+            parser.error(f"unknown option {word}{hint}")
+        parser.error(f"unrecognized arguments: {' '.join(extras)}")
+
+
+def _closest(word: str, names: Sequence[str]) -> str | None:
+    """The name closest to ``word`` if one is close enough to be what was meant."""
+    found = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
+    return found[0] if found else None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
         if module is None:
             continue
         command = sub.add_parser(name, help=summary, description=summary)
+        parser.commands[name] = command
         command.add_argument(
             "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks"
         )

@@ -37,9 +37,14 @@ Seed memory (composer.seed_memory): while it samples, the model's prediction is 
 what followed the same few events in the seed (``seed_memory`` is the largest weight, 0 =
 off), so the seed's figures, rhythm and dynamics last instead of fading within a bar.
 
-Random numbers: take ``k`` draws from its own generator, seeded by ``(random_seed, k)``, so a
-take does not depend on how many takes are made with it: ``first_take=k, takes=1`` gives take
-``k`` of a larger batch again, alone.
+Random numbers: every take has a random seed of its own, :func:`take_seed` ``(random_seed, k)``
+``= random_seed + k`` (modulo 2**32) for take ``k`` (0-based), and draws from a generator seeded
+by it alone, so a take does not depend on how many takes are made with it: take ``k`` of
+``takes=N`` is ``takes=1`` with ``random_seed + k`` (or ``first_take=k``), which is what the CLI
+prints next to each take and writes into its file. (The generator is seeded with
+``[own seed, 0]``: for the first take, what versions before per-take seeds used, so single-take
+files made then still reproduce.) With no random seed, one is drawn, and every take still
+records its own (:attr:`Take.random_seed`).
 """
 
 from __future__ import annotations
@@ -145,6 +150,7 @@ class Take:
     end_beat: float
     ids: tuple[int, ...]  # the generated event ids
     style: str | None = None  # the style it was generated in (None: a model without styles)
+    random_seed: int | None = None  # its own seed: takes=1 with it makes this take again
 
 
 # ----- where and how long -----------------------------------------------------------------
@@ -404,13 +410,37 @@ def prime(bundle: ModelBundle, plan: _Plan) -> Primed:
 
 
 # ----- the sampling loop ------------------------------------------------------------------
+SEED_RANGE = 2**32  # random seeds are 32-bit (NumPy's and Keras's), as --random-seed takes
+
+
+def take_seed(random_seed: int, index: int) -> int:
+    """The random seed of take ``index`` (0-based) of a generation with ``random_seed``.
+
+    ``random_seed + index``, wrapped to 32 bits: so take ``k`` can be made again alone with
+    ``takes=1, random_seed=take_seed(s, k)``, and every take's seed is one a user can type.
+    The CLI and the app both name a take by this seed.
+    """
+    return (int(random_seed) + int(index)) % SEED_RANGE
+
+
+def fresh_random_seed() -> int:
+    """A random seed from the operating system's entropy, for settings that leave it open."""
+    return int(np.random.SeedSequence().entropy % SEED_RANGE)
+
+
+def with_random_seed(settings: GenerationSettings) -> GenerationSettings:
+    """``settings`` with a random seed: its own, or a fresh one (so every take records it)."""
+    if settings.random_seed is not None:
+        return settings
+    return replace(settings, random_seed=fresh_random_seed())
+
+
 def take_rngs(settings: GenerationSettings, takes: int) -> list[np.random.Generator]:
-    """One generator per take, seeded by (random seed, take index)."""
+    """One generator per take, seeded by that take's own seed (:func:`take_seed`)."""
+    settings = with_random_seed(settings)
     first = int(settings.first_take)
-    if settings.random_seed is None:
-        entropy = np.random.SeedSequence().entropy
-        return [np.random.default_rng([entropy, first + i]) for i in range(takes)]
-    return [np.random.default_rng([int(settings.random_seed), first + i]) for i in range(takes)]
+    return [np.random.default_rng([take_seed(settings.random_seed, first + i), 0])
+            for i in range(takes)]
 
 
 def _run(
@@ -494,7 +524,9 @@ def generate(
     progress: Callable[[float], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
 ) -> list[Take]:
-    """``settings.takes`` continuations of ``seed``, each ``settings.bars`` (or seconds) long."""
+    """``settings.takes`` continuations of ``seed``, each ``settings.bars`` (or seconds) long;
+    each take records its own random seed (a fresh one is drawn if ``settings`` has none)."""
+    settings = with_random_seed(settings)
     plan = _plan(bundle, seed, settings)
     takes = int(settings.takes)
     if progress is not None:
@@ -508,7 +540,8 @@ def generate(
     trackers, ids = last
     spb = bundle.vocab.settings.steps_per_beat
     first = int(settings.first_take)
-    result = [_take(first + i, plan, t, ids[i], spb, primed.style)
+    result = [replace(_take(first + i, plan, t, ids[i], spb, primed.style),
+                      random_seed=take_seed(settings.random_seed, first + i))
               for i, t in enumerate(trackers)]
     if progress is not None:
         progress(1.0)
@@ -589,9 +622,10 @@ def continuation_piece(seed: Piece, take: Take) -> Piece:
 def provenance(bundle: ModelBundle, seed_name: str, settings: GenerationSettings, take: Take,
                version: str) -> list[str]:
     """Text events that say how a take was made, so it can be made again."""
+    own = take.random_seed if take.random_seed is not None else (
+        None if settings.random_seed is None else take_seed(settings.random_seed, take.index))
     options = (f"temperature={settings.temperature:g} top_k={settings.top_k} "
-               f"top_p={settings.top_p:g} random_seed={settings.random_seed} "
-               f"take={take.index + 1}")
+               f"top_p={settings.top_p:g} random_seed={own} take={take.index + 1}")
     if settings.key_lock:
         options += " key_lock"
     if settings.pitch_range:

@@ -6,6 +6,10 @@ it with its quantized round trip. Sameness is by identity (``os.path.samefile``:
 inode), so it holds through symlinks, hard links, ``..`` and different spellings of a path; a
 name comparison would miss all of those.
 
+Two more refusals, asked for by the callers that know what they write (issue 14): a file name
+whose suffix says another format (``-o out.txt`` used to receive MIDI bytes), and an existing
+file unless the user passed ``--force`` (outputs used to be replaced silently).
+
 The write itself goes through :mod:`composer.atomic` (temporary file, then rename), which also
 refuses non-regular targets and writes through a symlink to the file it points at; the checks
 here are the early, friendly half: they name the option and run before minutes of work.
@@ -17,12 +21,29 @@ import os
 import stat
 import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from composer.errors import ComposerError, SettingsError
 from composer.inputs import file_kind
 
 PathLike = str | os.PathLike
+
+
+@dataclass(frozen=True)
+class FileType:
+    """What a command writes: a name for messages and the suffixes that say so."""
+
+    name: str  # "a MIDI file"
+    suffixes: tuple[str, ...]  # lower case, with the dot; the first is the one to suggest
+
+    def accepts(self, path: PathLike) -> bool:
+        return Path(path).suffix.lower() in self.suffixes
+
+
+MIDI = FileType("a MIDI file", (".mid", ".midi"))
+WAV = FileType("a WAV file", (".wav",))
+IMAGE = FileType("an image", (".png", ".svg", ".pdf", ".jpg", ".jpeg"))
 
 
 def same_file(a: PathLike, b: PathLike) -> bool:
@@ -75,9 +96,12 @@ def _existing_ancestor(path: Path) -> Path:
 
 def check_output_file(path: PathLike | None, *, option: str, inputs: Iterable[PathLike] = (),
                       error: type[ComposerError] = SettingsError,
-                      make_folders: bool = False) -> Path:
-    """Refuse an output file that is empty, one of ``inputs``, not a regular file, or in a
-    folder that cannot be written (with ``make_folders``: created); return it as a Path."""
+                      make_folders: bool = False, file_type: FileType | None = None,
+                      replace: bool = True) -> Path:
+    """Refuse an output file that is empty, one of ``inputs``, not a regular file, named for
+    another format than ``file_type``, already there when ``replace`` is false (the
+    command's ``--force`` not given), or in a folder that cannot be written (with
+    ``make_folders``: created); return it as a Path."""
     if path is None or str(path).strip() == "":
         raise error(f"{option}: the file name is empty")
     out = Path(path)
@@ -88,6 +112,12 @@ def check_output_file(path: PathLike | None, *, option: str, inputs: Iterable[Pa
         if same_file(out, source):
             raise error(f"{option} {out}: that is the input file {source}; choose another "
                         "output")
+    if file_type is not None and not file_type.accepts(out):
+        raise error(f"{option} {out}: what is written there is {file_type.name}, so the "
+                    f"name must end in {' or '.join(file_type.suffixes)}")
+    if not replace and os.path.lexists(out):
+        raise error(f"{option} {out}: exists already; pass --force to replace it, or choose "
+                    "another name")
     target = Path(os.path.realpath(out))
     folder = target.parent
     if make_folders:

@@ -29,8 +29,19 @@ more than about 30 % of any stretch of 24 onsets: in a four-voice texture no pit
 that, in a melody it stops a one-note loop); (2) the note-ons that would continue a loop: when
 the last bars repeat with a period of one or two bars and the current bar has so far followed
 that pattern, the onsets that would repeat it once more are lowered (a third identical unit: a
-little, a fourth: a lot) and forbidden for a fifth. Penalties are added after temperature
-scaling so they mean the same thing at every temperature.
+little, a fourth: a lot) and forbidden for a fifth; (3) one chord struck again and again
+(issue 14: at top-p 0.5 a piano take struck one 7-note chord 18 times in a row, which (1) misses
+because each of its pitches has only a seventh of the onsets, and (2) misses when the strikes
+do not fall on the same places in consecutive bars). A strike is the set of pitches struck at
+one grid step; of the last 16 strikes, a chord (two or more pitches) that makes up 6 gets the
+note-on that would complete it once more lowered a little, 8 a lot, and 10 forbidden. That
+note-on is the chord's top pitch, once the pitches below it are struck (note-ons at one step
+come in ascending order), so the model may still strike the chord without its top, or with
+other notes, or not at all. A share of recent strikes rather than a run: a run ends with one
+different strike, after which a stubborn model strikes the same chord ten times again; with
+the share, no chord takes more than 10 of any 16 strikes (a bar of repeated eighth-note chords
+stays free). Penalties are added after temperature scaling so they mean the same thing at
+every temperature.
 """
 
 from __future__ import annotations
@@ -138,7 +149,8 @@ class Constraints:
 
 
 class RepetitionGuard:
-    """Logit penalties against one-note and one-bar loops (see the module docstring).
+    """Logit penalties against one-note and one-bar loops and repeated chords (see the module
+    docstring).
 
     Works in absolute grid steps so the seed's last bars (fed with :meth:`observe_history`)
     count: a seed that already loops is not looped further.
@@ -152,6 +164,10 @@ class RepetitionGuard:
     LOOP_BAN = 5  # and forbidden from this count on
     PERIODS = (1, 2)  # loop lengths in bars
     MAX_BARS = 16
+    CHORD_WINDOW = 16  # recent strikes (steps with onsets) considered for chords
+    CHORD_PENALTIES = {6: 1.0, 8: 3.0}  # strikes of one chord among them -> penalty ...
+    CHORD_BAN = 10  # ... and forbidden from this count on
+    CHORD_MIN = 2  # pitches struck together that make a chord
 
     def __init__(self, vocab: Vocabulary, bar_steps: int, bar_anchor_step: int = 0) -> None:
         self.low = vocab.settings.pitch_low
@@ -164,12 +180,18 @@ class RepetitionGuard:
         self.current: set[tuple[int, int]] = set()
         self.step = 0
         self.bar_index: int | None = None
+        self.struck: set[int] = set()  # pitches struck at self.step so far
+        self.strikes: deque[frozenset[int]] = deque()  # the last CHORD_WINDOW strikes
+        self.chord_counts: dict[frozenset[int], int] = {}  # chords among them -> strikes
+        self.frequent: list[tuple[frozenset[int], int]] = []  # those with a penalty or ban
         self._cache: tuple[np.ndarray, np.ndarray] | None = None
 
     def _bar_of(self, step: int) -> int:
         return (step - self.anchor) // self.bar_steps
 
     def advance_to(self, step: int) -> None:
+        if step != self.step and self.struck:
+            self._end_strike()
         bar = self._bar_of(step)
         if self.bar_index is None:
             self.bar_index = bar
@@ -190,7 +212,39 @@ class RepetitionGuard:
         self.recent.append(index)
         self.counts[index] += 1
         self.current.add(((step - self.anchor) % self.bar_steps, pitch))
+        self.struck.add(pitch)
         self._cache = None
+
+    def _end_strike(self) -> None:
+        strike = frozenset(self.struck)
+        self.struck = set()
+        counts = self.chord_counts
+        if len(self.strikes) == self.CHORD_WINDOW:
+            old = self.strikes.popleft()
+            if old in counts:
+                counts[old] -= 1
+                if not counts[old]:
+                    del counts[old]
+        self.strikes.append(strike)
+        if len(strike) >= self.CHORD_MIN:
+            counts[strike] = counts.get(strike, 0) + 1
+        lowest = min(self.CHORD_PENALTIES)  # those worth a look at every event
+        self.frequent = [(chord, n) for chord, n in counts.items() if n >= lowest]
+
+    def _chord_pitches(self) -> list[tuple[int, float]]:
+        """The note-ons that would strike a chord once more too often, each with its penalty
+        (``inf``: forbidden)."""
+        struck = self.struck
+        found = []
+        for chord, count in self.frequent:
+            if len(struck) != len(chord) - 1 or not struck < chord:
+                continue
+            top = max(chord)
+            if top in struck:
+                continue  # the chord minus a lower pitch: striking the top makes another
+            found.append((top, float("inf") if count >= self.CHORD_BAN else
+                          max(v for k, v in self.CHORD_PENALTIES.items() if count >= k)))
+        return found
 
     def observe_history(self, notes: Iterable[Note], steps_per_beat: int) -> None:
         """Feed the onsets of the seed (absolute beats) before generating."""
@@ -243,6 +297,12 @@ class RepetitionGuard:
             for pitch in loop_banned:
                 if 0 <= pitch - self.low < self.pitch_count:
                     banned[pitch - self.low] = True
+            for pitch, value in self._chord_pitches():
+                if 0 <= pitch - self.low < self.pitch_count:
+                    if value == float("inf"):
+                        banned[pitch - self.low] = True
+                    else:
+                        penalty[pitch - self.low] += value
             self._cache = (penalty, banned)
         return self._cache
 

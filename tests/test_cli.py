@@ -7,6 +7,7 @@ names the file; one subprocess test proves the real entry point prints no traceb
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -71,6 +72,104 @@ def test_usage_error_is_one_line_and_exit_2(argv, capsys):
     assert exited.value.code == 2
     line = _one_error_line(capsys)
     assert line.startswith("composer") and "error:" in line and "--help" in line
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["genrate", "x.mid"], "composer: error: unknown command 'genrate'; did you mean "
+                           "'generate'? (see --help)"),
+    (["tokenise", "x.mid"], "composer: error: unknown command 'tokenise'; did you mean "
+                            "'tokenize'? (see --help)"),
+    (["generate", "--seeed", "x.mid"], "composer generate: error: unknown option --seeed; did "
+                                       "you mean --seed? (see --help)"),
+    (["generate", "x.mid", "--temprature", "0.5"],
+     "composer generate: error: unknown option --temprature; did you mean --temperature? "
+     "(see --help)"),
+    (["train", "--max-epohcs=3"], "composer train: error: unknown option --max-epohcs=3; did "
+                                 "you mean --max-epochs? (see --help)"),
+    (["live", "--input", "k", "--radnom-seed", "3"],
+     "composer live: error: unknown option --radnom-seed; did you mean --random-seed? "
+     "(see --help)"),
+    (["render", "x.mid", "-o", "x.wav", "--synth", "sondfont"],
+     "composer render: error: argument --synth: invalid choice 'sondfont'; did you mean "
+     "'soundfont'? (see --help)"),
+    (["--debgu"], "composer: error: unknown option --debgu; did you mean --debug? "
+                  "(see --help)"),
+], ids=["command", "command-british", "option", "option-after-file", "option-with-value",
+        "live-option", "choice", "global-option"])
+def test_typos_get_one_line_with_the_closest_name(argv, expected, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    assert _one_error_line(capsys) == expected
+
+
+@pytest.mark.parametrize("argv", [["zzzz"], ["generate", "--zzzz"], ["tokenize", "a", "b"]],
+                         ids=["command", "option", "extra-argument"])
+def test_nothing_close_gets_no_guess(argv, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    line = _one_error_line(capsys)
+    assert "did you mean" not in line
+    if argv == ["zzzz"]:
+        assert "choose from generate, tokenize" in line
+
+
+def _help_text(command: str, capsys) -> str:
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command, dest", [("generate", "random_seed"), ("live", "random_seed"),
+                                           ("train", "seed")])
+def test_random_seed_is_random_seed_in_every_command(command, dest, capsys):
+    """Issue 14: ``--seed`` was the seed file in generate and the random seed in live and
+    train. Now ``--random-seed`` everywhere; live's and train's ``--seed`` still work (hidden,
+    with a warning) so old scripts run."""
+    from composer.cli import build_parser
+
+    text = _help_text(command, capsys)
+    assert "--random-seed S" in text
+    assert not any(line.lstrip().startswith("--seed ") for line in text.splitlines())
+    before = ["--input", "k"] if command == "live" else []
+    parsed = build_parser().parse_args([command, *before, "--random-seed", "7"])
+    assert getattr(parsed, dest) == 7
+    if command != "generate":
+        parsed = build_parser().parse_args([command, *before, "--seed", "8"])
+        assert getattr(parsed, dest) == 8
+        assert capsys.readouterr().err == (f"composer {command}: warning: --seed is now "
+                                           "--random-seed (the old name still works for now)\n")
+
+
+def test_train_random_seed_is_checked_under_its_new_name(tmp_path, capsys):
+    code = main(["train", "--midi-dir", str(tmp_path), "--run-dir", str(tmp_path / "run"),
+                 "--out", str(tmp_path / "m"), "--random-seed", "-1"])
+    assert code == 2
+    assert _one_error_line(capsys).startswith(
+        "composer train: --random-seed: must be at least 0")
+
+
+def test_train_help_explains_every_option_with_its_default(capsys):
+    """Issue 14: a dozen train options had no help text and showed no default."""
+    from composer.cli import build_parser
+
+    parser = build_parser().commands["train"]
+    for action in parser._actions:
+        if action.help == argparse.SUPPRESS or action.dest in ("help", "debug"):
+            continue
+        name = action.option_strings[-1]
+        assert action.help and len(action.help) > 12, name
+        assert "default" in action.help, f"{name}: {action.help}"
+        if action.default not in (None, False, [], argparse.SUPPRESS):
+            shown = str(action.default)
+            assert "%(default)s" in action.help or shown in action.help, name
+    text = _help_text("train", capsys)
+    for expected in ("--layers N            LSTM layers (default: 2)",
+                     "(default: 384)", "(default: 1234)", "(default: float16)",
+                     "(default: 2e-3, 5e-4 with --from)"):
+        assert expected in text, expected
+    assert "%(" not in text
 
 
 # ----- tokenize --------------------------------------------------------------------------

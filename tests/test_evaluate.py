@@ -203,6 +203,36 @@ def test_command_scores_a_midi_folder_and_lists_unreadable_files(
     assert "broken.mid" in captured.err
 
 
+@pytest.mark.parametrize("as_json", [False, True], ids=["table", "json"])
+def test_command_scores_a_midi_folder_without_a_corpus(tiny_bundle, tmp_path, capsys,
+                                                       as_json):
+    """Issue 14: no prepared corpus is needed to score your own files; the model is scored
+    alone and the output says what the baselines would need."""
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for path in music21_test_midis()[:3]:
+        shutil.copy(path, folder / path.name)
+    missing = tmp_path / "no-corpus"
+    code = main(["evaluate", "--model", str(tiny_bundle), "--corpus", str(missing),
+                 "--midi-dir", str(folder), *(["--json"] if as_json else [])])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert f"no prepared corpus at {missing}: scoring the model alone" in captured.err
+    if as_json:
+        report = json.loads(captured.out)
+        assert report["pieces"] == 3 and len(report["rows"]) == 1
+        assert report["rows"][0]["nll"] > 0 and report["train_pieces"] == 0
+        needs = report["baselines"]
+    else:
+        out = captured.out
+        assert "model tiny-test-model" in out and "3 pieces" in out
+        assert "KN-" not in out and "unigram" not in out
+        needs = out.split("baselines: ", 1)[1]
+    assert needs.startswith("not scored: the n-gram baselines are trained on the train split "
+                            f"of a prepared corpus, and there is none at {missing}")
+    assert "composer prepare" in needs and "--corpus DIR" in needs
+
+
 def test_command_midi_folder_without_readable_files_fails(tiny_bundle, corpus_dir, tmp_path,
                                                            capsys):
     (tmp_path / "broken.mid").write_bytes(b"garbage")

@@ -7,6 +7,7 @@ through composer's own MIDI writer).
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -26,6 +27,7 @@ from composer.generate import (
     merge,
     seed_end_beat,
     stream_answer,
+    take_seed,
 )
 from composer.keys import estimate_key
 from composer.midi_io import read_midi, read_midi_with_generated, write_midi
@@ -249,9 +251,196 @@ def test_continuations_do_not_loop_on_real_seeds(bundle, name):
         assert bar_runs(take.notes, take.start_beat, bar) <= 4
 
 
+def test_each_take_has_its_own_seed_and_can_be_made_alone(bundle):
+    """Issue 14: take k of a batch is the same music as one take with that take's seed."""
+    seed = c_major_seed()
+    top = 2**32 - 1
+    settings = GenerationSettings(bars=2, takes=3, random_seed=top - 1)
+    takes = generate(bundle, seed, settings)
+    assert [t.random_seed for t in takes] == [top - 1, top, 0]  # wraps like --random-seed
+    assert [take_seed(top - 1, i) for i in range(3)] == [top - 1, top, 0]
+    for take in takes:
+        alone = generate(bundle, seed, replace(settings, takes=1,
+                                               random_seed=take.random_seed))[0]
+        assert (alone.ids, alone.notes, alone.random_seed) == (take.ids, take.notes,
+                                                               take.random_seed)
+    again = generate(bundle, seed, replace(settings, takes=1, first_take=2))[0]
+    assert again.index == 2 and again.ids == takes[2].ids and again.random_seed == 0
+    unseeded = generate(bundle, seed, replace(settings, takes=2, random_seed=None))
+    assert [t.random_seed for t in unseeded] == [
+        unseeded[0].random_seed, take_seed(unseeded[0].random_seed, 1)]
+    replay = generate(bundle, seed, replace(settings, takes=1,
+                                            random_seed=unseeded[1].random_seed))[0]
+    assert replay.ids == unseeded[1].ids
+
+
 # ----- the command ----------------------------------------------------------------------------
 def run_cli(*args) -> int:
     return main(["generate", *map(str, args)])
+
+
+def _notes(path: Path) -> tuple:
+    return read_midi(path).notes
+
+
+def test_cli_takes_the_seed_file_as_a_plain_argument(tiny_bundle, seed_file, tmp_path,
+                                                     capsys):
+    plain, old = tmp_path / "plain.mid", tmp_path / "old.mid"
+    assert run_cli(seed_file, "--model", tiny_bundle, "-o", plain, "--bars", 2,
+                   "--random-seed", 3) == 0
+    assert run_cli("--seed", seed_file, "--model", tiny_bundle, "-o", old, "--bars", 2,
+                   "--random-seed", 3) == 0  # the old spelling still works
+    assert _notes(plain) == _notes(old) and len(_notes(plain)) > 12
+    shown = _help("generate")
+    assert "[FILE.mid]" in shown and not re.search(r"--seed(?![-\w])", shown)  # hidden
+    capsys.readouterr()
+    assert run_cli(seed_file, "--seed", tmp_path / "other.mid", "--model", tiny_bundle,
+                   "-o", tmp_path / "x.mid") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "two seed files" in err
+    assert not (tmp_path / "x.mid").exists()
+
+
+def _help(command: str) -> str:
+    import contextlib
+    import io
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer), pytest.raises(SystemExit):
+        main([command, "--help"])
+    return buffer.getvalue()
+
+
+def test_cli_names_each_takes_own_seed_and_any_take_can_be_made_alone(
+        tiny_bundle, seed_file, tmp_path, capsys):
+    batch = tmp_path / "batch.mid"
+    assert run_cli(seed_file, "--model", tiny_bundle, "-o", batch, "--takes", 3, "--bars", 2,
+                   "--random-seed", 20) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.rsplit("random seed ", 1)[1] for line in lines] == [
+        "20, take 1", "21, take 2", "22, take 3"]
+    for index, random_seed in ((1, 20), (2, 21), (3, 22)):
+        alone = tmp_path / f"alone-{random_seed}.mid"
+        assert run_cli(seed_file, "--model", tiny_bundle, "-o", alone, "--bars", 2,
+                       "--random-seed", random_seed) == 0
+        assert _notes(alone) == _notes(tmp_path / f"batch-{index}.mid")
+        assert f"random_seed={random_seed} take=1" in " ".join(read_midi(alone).texts)
+    assert len({_notes(tmp_path / f"batch-{i}.mid") for i in (1, 2, 3)}) == 3
+
+
+def test_cli_json(tiny_bundle, seed_file, tmp_path, capsys):
+    import json
+
+    assert run_cli(seed_file, "--model", tiny_bundle, "-o", tmp_path / "j.mid", "--takes", 2,
+                   "--bars", 2, "--random-seed", 5, "--json") == 0
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)  # nothing else on stdout
+    assert captured.err == ""
+    assert report["seed"] == str(seed_file) and report["bars"] == 2.0
+    assert report["model"]["name"] == "tiny-test-model"
+    assert report["settings"]["random_seed"] == 5 and report["warnings"] == []
+    takes = report["takes"]
+    assert [(t["take"], t["random_seed"]) for t in takes] == [(1, 5), (2, 6)]
+    for take in takes:
+        written = read_midi(take["file"])
+        assert take["notes"] == len(written.notes) == take["seed_notes"] + take["new_notes"]
+        assert take["start_beat"] == 12.0 and take["end_beat"] == 18.0  # 2 bars of 3/4
+
+
+def test_cli_warns_once_when_the_takes_are_all_the_same(tiny_bundle, seed_file, tmp_path,
+                                                        capsys):
+    out = tmp_path / "same.mid"
+    assert run_cli(seed_file, "--model", tiny_bundle, "-o", out, "--takes", 3, "--bars", 2,
+                   "--top-k", 1) == 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith("composer generate: warning: all 3 takes are the same: --top-k 1")
+    assert len({_notes(tmp_path / f"same-{i}.mid") for i in (1, 2, 3)}) == 1  # it is true
+    assert run_cli(seed_file, "--model", tiny_bundle, "-o", tmp_path / "cold.mid", "--takes",
+                   2, "--bars", 2, "--temperature", 0.01, "--random-seed", 1) == 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "all 2 takes are the same: --temperature 0.01" in err
+    assert run_cli(seed_file, "--model", tiny_bundle, "-o", tmp_path / "varied.mid",
+                   "--takes", 2, "--bars", 2, "--random-seed", 1) == 0
+    assert capsys.readouterr().err == ""  # different takes: not a word
+
+
+def _drain(fd: int, into: bytearray) -> None:
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: the other side is closed
+            return
+        if not chunk:
+            return
+        into.extend(chunk)
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="no pseudo-terminals here")
+def test_cli_shows_progress_on_a_terminal_only(tiny_bundle, seed_file, tmp_path, capsys,
+                                               monkeypatch):
+    import threading
+
+    args = (seed_file, "--model", tiny_bundle, "--takes", 4, "--bars", 16, "--random-seed", 2)
+    assert run_cli(*args, "-o", tmp_path / "piped.mid") == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""  # stderr is not a terminal: no progress at all
+    assert "\r" not in captured.out and len(captured.out.splitlines()) == 4
+
+    master, slave = os.openpty()
+    shown = bytearray()
+    reader = threading.Thread(target=_drain, args=(master, shown), daemon=True)
+    reader.start()
+    terminal = os.fdopen(slave, "w", buffering=1)
+    try:
+        monkeypatch.setattr(sys, "stderr", terminal)
+        assert run_cli(*args, "-o", tmp_path / "tty.mid") == 0
+    finally:
+        monkeypatch.setattr(sys, "stderr", sys.__stderr__)
+        terminal.close()
+        reader.join(timeout=10)
+        os.close(master)
+    text = shown.decode(errors="replace")
+    assert "generating 4 takes of 16 bars: " in text and "%|" in text
+    out = capsys.readouterr().out
+    assert len(out.splitlines()) == 4 and "\r" not in out  # the result stays on stdout
+    assert _notes(tmp_path / "tty-2.mid") == _notes(tmp_path / "piped-2.mid")
+
+
+@pytest.mark.parametrize("name", ["out.txt", "out.wav", "song.mid.bak"])
+def test_cli_refuses_an_output_named_for_another_format(name, tiny_bundle, seed_file,
+                                                         tmp_path, capsys):
+    assert run_cli(seed_file, "--model", tiny_bundle, "-o", tmp_path / name) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "must end in .mid or .midi" in err and name in err
+    assert list(tmp_path.iterdir()) == [seed_file]
+
+
+def test_cli_adds_mid_to_an_output_without_suffix(tiny_bundle, seed_file, tmp_path, capsys):
+    assert run_cli(seed_file, "--model", tiny_bundle, "-o", tmp_path / "take", "--bars", 1) == 0
+    assert read_midi(tmp_path / "take.mid").notes
+    assert str(tmp_path / "take.mid") in capsys.readouterr().out
+
+
+def test_cli_replaces_an_existing_output_only_with_force(tiny_bundle, seed_file, tmp_path,
+                                                         capsys):
+    out = tmp_path / "mine.mid"
+    base = (seed_file, "--model", tiny_bundle, "--bars", 1)
+    assert run_cli(*base, "-o", out, "--random-seed", 1) == 0
+    before = out.read_bytes()
+    capsys.readouterr()
+    assert run_cli(*base, "-o", out, "--random-seed", 2) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "exists already; pass --force" in err
+    assert out.read_bytes() == before
+    # with takes, one existing file stops them all, before any is written
+    (tmp_path / "many-2.mid").write_bytes(b"precious")
+    assert run_cli(*base, "-o", tmp_path / "many.mid", "--takes", 3) == 2
+    assert "many-2.mid: exists already" in capsys.readouterr().err
+    assert not (tmp_path / "many-1.mid").exists()
+    assert (tmp_path / "many-2.mid").read_bytes() == b"precious"
+    assert run_cli(*base, "-o", out, "--random-seed", 2, "--force") == 0
+    assert out.read_bytes() != before and read_midi(out).notes
 
 
 def test_cli_writes_takes_with_provenance_tempo_meter_and_program(tiny_bundle, seed_file,
@@ -271,8 +460,9 @@ def test_cli_writes_takes_with_provenance_tempo_meter_and_program(tiny_bundle, s
         assert written.program == 42
         text = " ".join(written.texts)
         assert "tiny-test-model" in text and "cello seed.mid" in text
-        assert "temperature=0.9" in text and "top_k=40" in text and "random_seed=9" in text
-        assert f"take={index}" in text and "composer 0.1.0" in text
+        assert "temperature=0.9" in text and "top_k=40" in text
+        assert f"random_seed={8 + index} take={index}" in text  # the take's own seed
+        assert "composer 0.1.0" in text
         new = [n for n in written.notes if n not in seed.notes]
         assert seed.notes == tuple(n for n in written.notes if n.start < seed.end_beat)
         assert new and min(n.start for n in new) >= seed.end_beat

@@ -217,7 +217,7 @@ def test_cli_live_session(jack, tiny_bundle):
     live = subprocess.Popen(
         [sys.executable, "-m", "composer", "live", "--input", keyboard.name, "--output",
          answers.name, "--api", "jack", "--model", str(tiny_bundle), "--max-wait", "0.5",
-         "--key-lock", "--seed", "2"],
+         "--key-lock", "--random-seed", "2"],
         cwd=ROOT, env={**os.environ, **jack.env}, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True)
     try:

@@ -269,8 +269,55 @@ def test_render_through_a_symlink_replaces_the_target_not_the_link(tmp_path, see
     link = tmp_path / "link.wav"
     link.symlink_to(target)
     assert main(["render", str(seed), "-o", str(link), "--sample-rate", "8000",
-                 "--synth", "additive"]) == 0
+                 "--synth", "additive", "--force"]) == 0
     assert link.is_symlink() and target.read_bytes()[:4] == b"RIFF"
+
+
+# ----- outputs: named for what is written, never replaced without --force (issue 14) ------
+OUTPUT_COMMANDS = {
+    "render": (["render", "{S}", "-o", "{OUT}", "--sample-rate", "8000", "--synth",
+                "additive"], ".wav", "a WAV file", ".wav"),
+    "tokenize": (["tokenize", "{S}", "--roundtrip", "{OUT}"], ".mid", "a MIDI file",
+                 ".mid or .midi"),
+}
+
+
+@pytest.mark.parametrize("command", list(OUTPUT_COMMANDS))
+@pytest.mark.parametrize("wrong", [".txt", ".mid.bak", ""], ids=["txt", "bak", "no-suffix"])
+def test_an_output_named_for_another_format_is_refused(command, wrong, tmp_path, seed,
+                                                        capsys):
+    argv, right, kind, allowed = OUTPUT_COMMANDS[command]
+    if wrong == ".mid.bak" and right == ".wav":
+        wrong = ".wav.bak"
+    out = tmp_path / f"out{wrong}"
+    line = _cli(capsys, *[{"{S}": str(seed), "{OUT}": str(out)}.get(a, a) for a in argv])
+    assert line == (f"composer {command}: {option_of(argv)} {out}: what is written there is "
+                    f"{kind}, so the name must end in {allowed}")
+    assert not out.exists()
+
+
+def option_of(argv: list[str]) -> str:
+    return argv[argv.index("{OUT}") - 1]
+
+
+@pytest.mark.parametrize("command", list(OUTPUT_COMMANDS))
+def test_an_existing_output_is_replaced_only_with_force(command, tmp_path, seed, capsys):
+    argv, right, _, _ = OUTPUT_COMMANDS[command]
+    out = tmp_path / f"mine{right.upper()}"  # the suffix in any case
+    out.write_bytes(b"precious")
+    argv = [{"{S}": str(seed), "{OUT}": str(out)}.get(a, a) for a in argv]
+    line = _cli(capsys, *argv)
+    assert line == (f"composer {command}: {option_of(OUTPUT_COMMANDS[command][0])} {out}: "
+                    "exists already; pass --force to replace it, or choose another name")
+    assert out.read_bytes() == b"precious"
+    assert main([*argv, "--force"]) == 0
+    assert out.read_bytes() != b"precious" and out.stat().st_size > 100
+
+
+def test_evaluate_plot_must_be_an_image_name(tiny_bundle, tmp_path, capsys):
+    line = _cli(capsys, "evaluate", "--model", str(tiny_bundle), "--plot",
+                str(tmp_path / "loss.txt"))
+    assert "--plot" in line and "must end in .png" in line
 
 
 @needs_fifo
@@ -516,7 +563,7 @@ def _midi_dir() -> str:
     ("--dropout", "1.5", "--dropout: must be at least 0 and below 1"),
     ("--dropout", "-1", "--dropout: must be at least 0 and below 1"),
     ("--balance", "nan", "--balance: must be a finite number"),
-    ("--seed", "-1", "--seed: must be at least 0"),
+    ("--random-seed", "-1", "--random-seed: must be at least 0"),
     ("--lr", "nan", "--lr: must be a finite number"),
     ("--lr", "0", "--lr: must be above 0"),
     ("--max-minutes", "inf", "--max-minutes: must be a finite number"),

@@ -7,6 +7,7 @@ server with the dummy driver (``tests/jack_server.py``).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -109,9 +110,10 @@ def test_cli_ports_on_this_machine():
             "running JACK server)")  # and none of ALSA's own noise on stderr
 
 
-def test_cli_ports_jack_without_server():
-    result = run_cli("ports", "--api", "jack", env=NO_SERVER)
-    assert result.returncode == 2
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_cli_ports_jack_without_server(as_json):
+    result = run_cli("ports", "--api", "jack", *(["--json"] if as_json else []), env=NO_SERVER)
+    assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.strip() == ("composer ports: no MIDI system: no JACK server is "
                                      "running (start one, e.g. with qjackctl or jackd)")
 
@@ -123,10 +125,13 @@ def test_cli_ports_lists_jack_ports(jack):
     assert empty.returncode == 0, empty.stderr
     assert empty.stdout.strip() == ("no MIDI ports (UNIX_JACK): connect a keyboard or start a "
                                     "synthesizer")
+    empty_json = run_cli("ports", "--api", "jack", "--json", env=jack.env)
+    assert json.loads(empty_json.stdout) == {"api": "UNIX_JACK", "inputs": [], "outputs": []}
     keyboard = ports.open_virtual_output("keys", api="jack", client_name="testkbd")
     synth = ports.open_virtual_input("sound", api="jack", client_name="testsynth")
     try:
         result = run_cli("ports", "--api", "jack", env=jack.env)
+        as_json = run_cli("ports", "--api", "jack", "--json", env=jack.env)
     finally:
         keyboard.close()
         synth.close()
@@ -135,6 +140,9 @@ def test_cli_ports_lists_jack_ports(jack):
         "MIDI inputs (UNIX_JACK):", "  testkbd:keys",
         "MIDI outputs (UNIX_JACK):", "  testsynth:sound",
     ]
+    assert as_json.returncode == 0 and as_json.stderr == ""
+    assert json.loads(as_json.stdout) == {"api": "UNIX_JACK", "inputs": ["testkbd:keys"],
+                                          "outputs": ["testsynth:sound"]}
 
 
 @pytest.mark.jack

@@ -15,6 +15,7 @@ from pathlib import Path
 from composer.commands import options
 from composer.errors import SettingsError
 from composer.outputs import (
+    IMAGE,
     bundle_inputs,
     check_output_file,
     check_output_folder,
@@ -86,10 +87,12 @@ def check_prepare(args: argparse.Namespace) -> None:
 
 def check_evaluate(args: argparse.Namespace, model_dir: Path) -> None:
     """``--plot`` is written at the end: it must be writable and none of the inputs; with
-    ``--write-card`` the bundle folder must be writable."""
+    ``--write-card`` the bundle folder must be writable. The plot's suffix picks its
+    format, so it must be one the plot can be saved as."""
     if args.plot is not None:
         inputs = [*bundle_inputs(model_dir), model_dir / "log.csv",
                   Path(args.corpus) / "tokens.npz", *([args.log] if args.log else [])]
-        check_output_file(args.plot, option="--plot", inputs=inputs, make_folders=True)
+        check_output_file(args.plot, option="--plot", inputs=inputs, make_folders=True,
+                          file_type=IMAGE)
     if args.write_card:
         check_output_folder(model_dir, option="--model (for --write-card)")

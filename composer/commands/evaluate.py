@@ -72,8 +72,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.midi_dir:
             raise
         corpus = None
-        print(f"no prepared corpus at {args.corpus}: scoring the model alone (the n-gram "
-              f"baselines need one: run `composer prepare`, ~15 min)", file=sys.stderr)
+        print(f"no prepared corpus at {args.corpus}: scoring the model alone", file=sys.stderr)
     if corpus is not None and corpus.vocab != bundle.vocab:
         raise ModelBundleError(f"{model_dir}: the model's vocabulary differs from the corpus's "
                                f"({args.corpus}); prepare the corpus with the model's settings")
@@ -112,6 +111,11 @@ def run(args: argparse.Namespace) -> int:
             report = evaluation_report(bundle, sequences, train, data=data, progress=progress,
                                        inputs=inputs, styles=styles, groups=groups)
     report["skipped"] = [{"file": path, "reason": reason} for path, reason in skipped]
+    if corpus is None:
+        report["baselines"] = (
+            f"not scored: the n-gram baselines are trained on the train split of a prepared "
+            f"corpus, and there is none at {args.corpus}; make one with `composer prepare` "
+            f"(tens of minutes) and give it with --corpus DIR")
     if args.plot:
         from composer.plots import plot_loss_curve
 
@@ -130,6 +134,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         print(format_report(report))
+        if "baselines" in report:
+            print(f"baselines: {report['baselines']}")
         if skipped:
             print(f"skipped {len(skipped)} unreadable file(s) (listed above)")
         if args.plot:

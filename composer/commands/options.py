@@ -107,6 +107,10 @@ TRAIN = {
 PREPARE = {"limit": count(1), "jobs": count(1, 1024)}
 
 
+# Options whose dest is not their name (train's random seed keeps the dest its library uses).
+OPTION_NAMES = {"seed": "--random-seed"}
+
+
 def check(args: argparse.Namespace, rules: Mapping[str, Number]) -> None:
     """Check the parsed ``args`` against ``rules`` (dest -> Number); None means not given."""
     for dest, rule in rules.items():
@@ -116,4 +120,30 @@ def check(args: argparse.Namespace, rules: Mapping[str, Number]) -> None:
         try:
             rule.check(value)
         except ValueError as exc:
-            raise SettingsError(f"--{dest.replace('_', '-')}: {exc}") from None
+            name = OPTION_NAMES.get(dest, f"--{dest.replace('_', '-')}")
+            raise SettingsError(f"{name}: {exc}") from None
+
+
+class DeprecatedAlias(argparse.Action):
+    """An old option name that still works, hidden from ``--help``, with one warning line.
+
+    ``--seed`` was the random seed in ``live`` and ``train`` and the seed file in
+    ``generate``; ``--random-seed`` is now the random seed everywhere, and old scripts keep
+    running. Add it after the new option, with the same ``dest``::
+
+        parser.add_argument("--seed", dest="random_seed", type=SEED,
+                            action=DeprecatedAlias, new="--random-seed")
+    """
+
+    def __init__(self, option_strings, dest, *, new: str, **kwargs) -> None:
+        kwargs.setdefault("help", argparse.SUPPRESS)
+        kwargs.setdefault("default", argparse.SUPPRESS)  # the new option's default stands
+        super().__init__(option_strings, dest, **kwargs)
+        self.new = new
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        import sys
+
+        print(f"{parser.prog}: warning: {option_string} is now {self.new} (the old name "
+              "still works for now)", file=sys.stderr)
+        setattr(namespace, self.dest, values)

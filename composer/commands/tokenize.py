@@ -1,4 +1,4 @@
-"""``composer tokenize IN.mid [--json] [--roundtrip OUT.mid]``.
+"""``composer tokenize IN.mid [--json] [--roundtrip OUT.mid [--force]]``.
 
 Shows exactly what the model sees of a file (one event name a line, or ids and names as JSON),
 and with ``--roundtrip`` writes the decoded events back to MIDI, so a person can hear what the
@@ -19,17 +19,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--roundtrip", metavar="OUT.mid", help="decode the events and write them to OUT.mid"
     )
+    parser.add_argument("--force", action="store_true",
+                        help="replace OUT.mid if it exists already")
 
 
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from composer.midi_io import read_midi, require_notes, write_midi
-    from composer.outputs import check_output_file
+    from composer.outputs import MIDI, check_output_file
     from composer.tokenizer import Tokenizer
 
     if args.roundtrip is not None:
-        check_output_file(args.roundtrip, option="--roundtrip", inputs=[args.input])
+        check_output_file(args.roundtrip, option="--roundtrip", inputs=[args.input],
+                          file_type=MIDI, replace=args.force)
     piece = require_notes(read_midi(args.input), args.input)
     tokenizer = Tokenizer()
     ids = tokenizer.encode(piece.notes, piece.pedals)

@@ -6,45 +6,78 @@ import argparse
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--corpus", default="data/corpus",
-                        help="prepared corpus folder (from `composer prepare`)")
+    from composer.commands.options import DeprecatedAlias
+
+    parser.add_argument("--corpus", default="data/corpus", metavar="DIR",
+                        help="prepared corpus folder, from `composer prepare` (default: "
+                             "%(default)s; not read with --midi-dir)")
     parser.add_argument("--midi-dir", action="append", default=[], metavar="DIR",
-                        help="train on the MIDI files in DIR (with --from: fine-tune on them)")
+                        help="train on the MIDI files in DIR instead of the corpus (with "
+                             "--from: fine-tune on them); may be given more than once "
+                             "(default: none)")
     parser.add_argument("--from", dest="from_model", metavar="MODEL_DIR",
-                        help="start from this model bundle (fine-tuning)")
-    parser.add_argument("--out", help="model bundle to write (default models/<run name>)")
-    parser.add_argument("--run-dir", help="checkpoints and logs (default runs/<name>); "
-                        "running again with the same folder resumes")
-    parser.add_argument("--name", default=None, help="run and model name")
-    parser.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
-    parser.add_argument("--force", action="store_true", help="replace an existing bundle at --out")
+                        help="start from this model bundle: fine-tuning (default: none, a "
+                             "new model)")
+    parser.add_argument("--out", metavar="DIR",
+                        help="model bundle to write (default: models/<name>)")
+    parser.add_argument("--run-dir", metavar="DIR",
+                        help="checkpoints and logs; running again with the same folder "
+                             "resumes (default: runs/<name>)")
+    parser.add_argument("--name", default=None,
+                        help="run and model name (default: 'model', or '<from>-tuned' with "
+                             "--from)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="ignore an existing checkpoint in --run-dir and start over "
+                             "(default: resume)")
+    parser.add_argument("--force", action="store_true",
+                        help="replace an existing bundle at --out (default: refuse)")
     group = parser.add_argument_group("model shape (ignored with --from)")
-    group.add_argument("--layers", type=int, default=2)
-    group.add_argument("--units", type=int, default=384)
-    group.add_argument("--embedding", type=int, default=256)
-    group.add_argument("--dropout", type=float, default=0.1)
+    group.add_argument("--layers", type=int, default=2, metavar="N",
+                       help="LSTM layers (default: %(default)s)")
+    group.add_argument("--units", type=int, default=384, metavar="N",
+                       help="units per LSTM layer (default: %(default)s)")
+    group.add_argument("--embedding", type=int, default=256, metavar="N",
+                       help="size of the event embedding (default: %(default)s)")
+    group.add_argument("--dropout", type=float, default=0.1, metavar="P",
+                       help="dropout between layers, 0 to below 1 (default: %(default)s)")
     group.add_argument("--inputs", default="positions,meters,styles,composers",
+                       metavar="NAMES",
                        help="extra inputs besides the events, comma-separated, or 'none' "
-                       "(default: positions,meters,styles,composers)")
+                       "(default: %(default)s)")
     group = parser.add_argument_group("training")
-    group.add_argument("--sequence-length", type=int, default=384)
-    group.add_argument("--batch-size", type=int, default=64)
-    group.add_argument("--lr", type=float, help="learning rate (default 2e-3, 5e-4 with --from)")
-    group.add_argument("--steps-per-epoch", type=int, default=100)
-    group.add_argument("--max-epochs", type=int, default=1000)
-    group.add_argument("--max-minutes", type=float,
-                       help="stop after this much training time (default 120, 5 with --from)")
-    group.add_argument("--patience", type=int, default=8,
-                       help="early stop after this many epochs without improvement")
-    group.add_argument("--balance", type=float, default=0.5,
-                       help="composer balance of sampled windows (1 = as in the corpus)")
-    group.add_argument("--piano-share", type=float, default=0.5,
-                       help="share of windows drawn from the piano pieces (default 0.5)")
-    group.add_argument("--seed", type=int, default=1234)
+    group.add_argument("--sequence-length", type=int, default=384, metavar="N",
+                       help="events per training window (default: %(default)s)")
+    group.add_argument("--batch-size", type=int, default=64, metavar="N",
+                       help="windows per training step (default: %(default)s)")
+    group.add_argument("--lr", type=float, metavar="RATE",
+                       help="learning rate (default: 2e-3, 5e-4 with --from)")
+    group.add_argument("--steps-per-epoch", type=int, default=100, metavar="N",
+                       help="training steps between validations and checkpoints (default: "
+                            "%(default)s, at most 20 with --from)")
+    group.add_argument("--max-epochs", type=int, default=1000, metavar="N",
+                       help="stop after this many epochs (default: %(default)s)")
+    group.add_argument("--max-minutes", type=float, metavar="MIN",
+                       help="stop after this much training time (default: 120, 5 with --from)")
+    group.add_argument("--patience", type=int, default=8, metavar="N",
+                       help="stop early after this many epochs without a better validation "
+                            "loss (default: %(default)s)")
+    group.add_argument("--balance", type=float, default=0.5, metavar="B",
+                       help="composer balance of the sampled windows, 0 (every composer "
+                            "equally) to 1 (as in the corpus) (default: %(default)s)")
+    group.add_argument("--piano-share", type=float, default=0.5, metavar="P",
+                       help="share of windows drawn from the piano pieces (default: "
+                            "%(default)s)")
+    group.add_argument("--random-seed", dest="seed", type=int, default=1234, metavar="S",
+                       help="random seed of the first weights and of the window sampling "
+                            "(default: %(default)s)")
+    group.add_argument("--seed", dest="seed", type=int, action=DeprecatedAlias,
+                       new="--random-seed")
     group.add_argument("--weights-dtype", choices=["float16", "float32"], default="float16",
-                       help="storage of the NumPy engine's weights in the bundle")
+                       help="storage of the NumPy engine's weights in the bundle (default: "
+                            "%(default)s)")
     group.add_argument("--no-evaluate", action="store_true",
-                       help="do not evaluate on the test split after training")
+                       help="do not evaluate on the test split after training (default: "
+                            "evaluate)")
 
 
 def run(args: argparse.Namespace) -> int:
