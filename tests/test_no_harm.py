@@ -699,6 +699,45 @@ def test_prepare_checks_its_folders_first(tmp_path, capsys):
     assert "--limit: must be at least 1" in _cli(capsys, "prepare", "--limit", "0")
 
 
+def _prepare_tiny(out: Path, cache: Path, timeout: float = 120):
+    """``composer prepare`` of the music21 test files alone, in a process of its own (so a
+    hang fails the test instead of stopping the suite)."""
+    return subprocess.run(
+        [sys.executable, "-m", "composer", "prepare", "--no-music21", "--no-piano",
+         "--midi-dir", _midi_dir(), "--jobs", "1", "--out", str(out), "--cache-dir",
+         str(cache)], cwd=REPO, capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, "OMP_NUM_THREADS": "1"})
+
+
+def test_prepare_replaces_skipped_txt_whole_never_in_place(tmp_path):
+    """skipped.txt is written to a temporary file and renamed: a file it replaces is never
+    truncated (a hard link to it keeps the old text, which an in-place write would destroy)."""
+    out = tmp_path / "corpus"
+    out.mkdir()
+    (tmp_path / "keep.txt").write_text("an older list\n")
+    os.link(tmp_path / "keep.txt", out / "skipped.txt")
+    result = _prepare_tiny(out, tmp_path / "cache")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "keep.txt").read_text() == "an older list\n"
+    assert os.stat(out / "skipped.txt").st_ino != os.stat(tmp_path / "keep.txt").st_ino
+    assert "duplicate" in (out / "skipped.txt").read_text()  # the new list
+    assert sorted(p.name for p in out.iterdir()) == ["pieces.csv", "skipped.txt",
+                                                    "tokens.npz"]
+
+
+def test_prepare_refuses_a_fifo_where_it_writes_before_work(tmp_path):
+    """A FIFO named skipped.txt in --out once made prepare block forever after its work."""
+    out = tmp_path / "corpus"
+    out.mkdir()
+    os.mkfifo(out / "skipped.txt")
+    result = _prepare_tiny(out, tmp_path / "cache", timeout=60)
+    assert result.returncode == 2
+    line = result.stderr.strip()
+    assert "skipped.txt" in line and "not a file that can be written" in line, line
+    assert "\n" not in line and "converting" not in result.stderr  # refused before work
+    assert (out / "skipped.txt").is_fifo() and not (out / "tokens.npz").exists()
+
+
 def test_evaluate_checks_plot_before_scoring(tiny_bundle, tmp_path, capsys):
     started = time.monotonic()
     blocker = tmp_path / "file"
