@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from composer.atomic import recover_folder
 from composer.conditioning import Conditioning
 from composer.config import ModelConfig
 from composer.errors import ModelBundleError
@@ -77,6 +78,7 @@ def default_model_dir() -> Path:
 
 def load_bundle(path: str | os.PathLike | None = None) -> ModelBundle:
     path = Path(path) if path is not None else default_model_dir()
+    recover_folder(path)  # a save killed between its two renames left only the old bundle
     if not path.is_dir():
         raise ModelBundleError(f"{path}: no model bundle here (not a folder)")
     missing = [f for f in REQUIRED_FILES if not (path / f).exists()]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from composer.atomic import write_json_atomic, write_text_atomic
+from composer.atomic import replace_folder, write_json_atomic, write_text_atomic
 from composer.conditioning import Conditioning
 from composer.config import ModelConfig
 from composer.errors import ModelBundleError
@@ -118,12 +118,3 @@ def save_bundle(
         raise
     return folder
 
-
-def replace_folder(new: Path, target: Path) -> None:
-    """Move the complete folder ``new`` to ``target``, replacing what is there as a whole."""
-    old = target.parent / f".{target.name}.old-{os.getpid()}"
-    if target.exists():
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(target, old)
-    os.replace(new, target)
-    shutil.rmtree(old, ignore_errors=True)
