@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from composer.atomic import replace_folder, write_json_atomic, write_text_atomic
+from composer.bundle import model_checksums
 from composer.conditioning import Conditioning
 from composer.config import ModelConfig
 from composer.errors import ModelBundleError
@@ -107,6 +108,7 @@ def save_bundle(
         data["model"] = json.loads(config.to_json())
         data.setdefault("name", folder.name)
         data["weights_dtype"] = weights_dtype
+        data["checksums"] = model_checksums(staging)  # checked by bundle.require_keras_model
         if conditioning is not None:
             data["conditioning"] = conditioning.to_dict()
         write_json_atomic(staging / "config.json", data, error=ModelBundleError)

@@ -10,6 +10,7 @@ must be byte-for-byte unchanged afterwards.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -588,6 +589,52 @@ def test_train_refuses_unwritable_folders_before_work(tmp_path, capsys):
         line = _cli(capsys, "train", "--midi-dir", _midi_dir(), "--run-dir", "/proc/self/x",
                     "--out", str(tmp_path / "m"), *TINY_TRAIN)
         assert "--run-dir" in line and "cannot write" in line
+
+
+def test_model_keras_of_another_export_is_refused_naming_the_file(tiny_bundle,
+                                                                 tiny_plain_bundle, tmp_path,
+                                                                 capsys):
+    """config.json records the checksums of model.keras and weights.npz as saved together;
+    --from (fine-tuning) refuses a pair that was not, with one line naming the file."""
+    from composer.bundle import load_bundle, require_keras_model
+    from composer.errors import ModelBundleError
+
+    info = json.loads((tiny_bundle / "config.json").read_text())
+    assert set(info["checksums"]) == {"model.keras", "weights.npz"}
+    mixed = _damaged(tiny_bundle, tmp_path, "mixed")
+    shutil.copy(tiny_plain_bundle / "model.keras", mixed / "model.keras")
+    with pytest.raises(ModelBundleError, match=r"mixed/model\.keras: does not match the "
+                                               r"weights\.npz it was saved with"):
+        require_keras_model(load_bundle(mixed))
+    line = _cli(capsys, "train", "--from", str(mixed), "--corpus", str(tmp_path / "none"),
+                "--run-dir", str(tmp_path / "run"), "--out", str(tmp_path / "out"))
+    assert "mixed/model.keras: does not match" in line
+
+    other_weights = _damaged(tiny_bundle, tmp_path, "other-weights")
+    _edit_weights(other_weights, lambda w: w.update(dense_bias=w["dense_bias"] + 0.01))
+    load_bundle(other_weights)  # generation needs only weights.npz: it still loads
+    with pytest.raises(ModelBundleError, match=r"other-weights/weights\.npz: does not match "
+                                               r"the model\.keras"):
+        require_keras_model(other_weights)
+
+    older = _damaged(tiny_bundle, tmp_path, "older")  # saved before checksums: not checked
+    _edit_json(older / "config.json", lambda d: d.pop("checksums"))
+    shutil.copy(tiny_plain_bundle / "model.keras", older / "model.keras")
+    assert require_keras_model(older) == older / "model.keras"
+
+
+@needs_fifo
+def test_a_fifo_as_model_keras_does_not_hang(tiny_bundle, tmp_path):
+    from composer.bundle import require_keras_model
+    from composer.errors import ModelBundleError
+
+    folder = _damaged(tiny_bundle, tmp_path, "fifo")
+    (folder / "model.keras").unlink()
+    os.mkfifo(folder / "model.keras")
+    with _unblocked_after(folder / "model.keras") as needed, pytest.raises(
+            ModelBundleError, match="model.keras: is a FIFO"):
+        require_keras_model(folder)
+    assert not needed
 
 
 def test_train_from_a_bundle_without_model_keras(tiny_bundle, tmp_path, capsys):
