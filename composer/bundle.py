@@ -15,7 +15,9 @@ file, unreadable JSON, or weights whose shapes disagree with the vocabulary or t
 ``composer.inputs`` (regular files within a size limit: a FIFO or a device in a bundle cannot
 hang or flood the loader), and the numbers in the JSON files and the weights are checked
 before anything is built from them (``check_vocabulary_json``, ``check_config_json``,
-``check_weight_values``).
+``check_weight_values``). ``config.json`` records the checksums of ``model.keras`` and
+``weights.npz`` as saved together; :func:`require_keras_model` (fine-tuning, ``--from``) checks
+that both still match, so a Keras model from another export is refused, naming the file.
 """
 
 from __future__ import annotations
@@ -28,10 +30,11 @@ from pathlib import Path
 
 import numpy as np
 
+from composer.atomic import recover_folder
 from composer.conditioning import Conditioning
 from composer.config import ModelConfig
 from composer.errors import ModelBundleError
-from composer.inputs import read_json, read_npz, read_text
+from composer.inputs import open_regular, read_json, read_npz, read_text
 from composer.vocabulary import Vocabulary
 
 REQUIRED_FILES = ("weights.npz", "vocabulary.json", "config.json")
@@ -77,6 +80,7 @@ def default_model_dir() -> Path:
 
 def load_bundle(path: str | os.PathLike | None = None) -> ModelBundle:
     path = Path(path) if path is not None else default_model_dir()
+    recover_folder(path)  # a save killed between its two renames left only the old bundle
     if not path.is_dir():
         raise ModelBundleError(f"{path}: no model bundle here (not a folder)")
     missing = [f for f in REQUIRED_FILES if not (path / f).exists()]
@@ -223,6 +227,10 @@ def check_config_json(info: dict, source: str | os.PathLike) -> None:
         raise fail(f"'name' must be text, got {info['name']!r}")
     if "conditioning" in info and not isinstance(info["conditioning"], dict):
         raise fail("'conditioning' must be an object")
+    checksums = info.get("checksums", {})
+    if not isinstance(checksums, dict) or not all(
+            isinstance(v, str) for v in checksums.values()):
+        raise fail("'checksums' must be an object of file names and checksums")
 
 
 def check_weight_values(bundle: ModelBundle) -> None:
@@ -242,20 +250,68 @@ def require_keras_model(bundle: ModelBundle | str | os.PathLike) -> Path:
     """The ``model.keras`` of a bundle (or bundle folder), needed to fine-tune, or a
     ModelBundleError saying why it cannot serve.
 
-    Generation needs only ``weights.npz``, so :func:`load_bundle` does not ask for it.
+    Generation needs only ``weights.npz``, so :func:`load_bundle` does not ask for it. Where
+    ``config.json`` records the checksums of the two model files (every bundle saved since they
+    were added), both are checked: a ``model.keras`` from another export than the
+    ``weights.npz`` beside it would fine-tune a different model from the one that generates.
     """
-    path = (bundle.keras_path if isinstance(bundle, ModelBundle)
-            else Path(bundle) / "model.keras")
-    if not path.is_file():
+    folder = bundle.path if isinstance(bundle, ModelBundle) else Path(bundle)
+    path = folder / "model.keras"
+    if not path.exists():  # a FIFO or a folder there is refused by name below
         raise ModelBundleError(f"{path}: missing; this bundle can generate but not be "
                                "fine-tuned (it has no Keras model)")
     import zipfile
 
     try:
-        with zipfile.ZipFile(path) as archive:
+        with _read(path, open_regular, limit=MAX_KERAS_BYTES) as handle, \
+                zipfile.ZipFile(handle) as archive:
             names = set(archive.namelist())
     except (OSError, zipfile.BadZipFile) as exc:
         raise ModelBundleError(f"{path}: not a Keras model file ({exc})") from None
     if "config.json" not in names:
         raise ModelBundleError(f"{path}: not a Keras model file (no config.json inside)")
+    check_checksums(folder)
     return path
+
+
+# ----- the model files belong together ---------------------------------------------------
+CHECKSUMMED = ("model.keras", "weights.npz")  # the two copies of the weights
+MAX_KERAS_BYTES = 8 << 30
+
+
+def file_checksum(path: str | os.PathLike) -> str:
+    """``sha256:<hex>`` of a file, read in blocks through composer.inputs."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with _read(Path(path), open_regular, limit=MAX_KERAS_BYTES) as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return f"sha256:{digest.hexdigest()}"
+
+
+def model_checksums(folder: str | os.PathLike) -> dict[str, str]:
+    """What ``save_bundle`` records in config.json under ``checksums``: the checksum of each
+    of :data:`CHECKSUMMED` that is in ``folder``."""
+    folder = Path(folder)
+    return {name: file_checksum(folder / name) for name in CHECKSUMMED
+            if (folder / name).is_file()}
+
+
+def check_checksums(folder: str | os.PathLike) -> None:
+    """Each model file whose checksum config.json records must still have it, else a
+    ModelBundleError naming the file. Bundles without the record are not checked."""
+    folder = Path(folder)
+    recorded = _read(folder / "config.json", read_json).get("checksums")
+    if recorded is None:
+        return
+    if not isinstance(recorded, dict):
+        raise ModelBundleError(f"{folder / 'config.json'}: not a valid model config "
+                               "('checksums' must be an object)")
+    for name in CHECKSUMMED:
+        if name in recorded and (folder / name).is_file() and \
+                file_checksum(folder / name) != recorded[name]:
+            others = " and ".join(n for n in CHECKSUMMED if n != name)
+            raise ModelBundleError(
+                f"{folder / name}: does not match the {others} it was saved with (its "
+                "checksum differs from config.json's); export the bundle again")

@@ -2,7 +2,8 @@
 
 Why NumPy and not Keras: generating means one token at a time, and the tutorials' way (call
 ``model.predict`` on the last 100 tokens for every new token) redoes the whole window each time
-and pays Keras' call overhead on top (about 57 ms per token here, see DESIGN.md). Carrying the
+and pays Keras' call overhead on top (about 100 ms per token on a 2-core CPU; measure it with
+``benchmarks/generate.py``, which times both on the same model). Carrying the
 LSTM state ``(h, c)`` of every layer explicitly makes priming on a seed cost one pass and every
 further token one step, and doing that step in NumPy avoids importing TensorFlow at all (about
 2 s and 600 MB saved at start-up). ``tests/test_engine.py`` checks the logits against the Keras

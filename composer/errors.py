@@ -56,6 +56,10 @@ class PortError(ComposerError):
     """A MIDI port is missing, vanished, or no MIDI system is available."""
 
 
+class PortVanished(PortError):
+    """A MIDI port was listed, then gone when it was opened (rtmidi's InvalidPortError)."""
+
+
 class NoMidiSystem(PortError):
     """No MIDI system at all (no ALSA sequencer, no JACK server, no python-rtmidi backend)."""
 

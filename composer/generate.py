@@ -62,6 +62,7 @@ from composer.conditioning import STYLE_PRIOR, token_features
 from composer.engine import LSTMEngine, LSTMState
 from composer.errors import GenerationCancelled, MidiFileError, SettingsError
 from composer.keys import estimate_key
+from composer.limits import temperature_problem
 from composer.notes import Note, PedalSpan, Piece, TempoChange, TimeSignature
 from composer.sampling import Constraints, TakeTracker, sample_ids
 from composer.seed_memory import DEFAULT_STRENGTH, SeedMemory, mix_logits
@@ -98,9 +99,8 @@ class GenerationSettings:
 
     def validate(self) -> None:
         """Raise ``SettingsError`` with a plain message for anything that cannot work."""
-        if not (isinstance(self.temperature, (int, float)) and math.isfinite(self.temperature)
-                and self.temperature > 0):
-            raise SettingsError(f"temperature must be above 0 (got {self.temperature})")
+        if (problem := temperature_problem(self.temperature)) is not None:
+            raise SettingsError(f"the temperature {problem}")
         if int(self.top_k) != self.top_k or self.top_k < 0:
             raise SettingsError(f"top-k must be 0 (off) or a positive count (got {self.top_k})")
         if not 0 < self.top_p <= 1:

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from composer.atomic import write_json_atomic, write_text_atomic
+from composer.atomic import replace_folder, write_json_atomic, write_text_atomic
+from composer.bundle import model_checksums
 from composer.conditioning import Conditioning
 from composer.config import ModelConfig
 from composer.errors import ModelBundleError
@@ -107,6 +108,7 @@ def save_bundle(
         data["model"] = json.loads(config.to_json())
         data.setdefault("name", folder.name)
         data["weights_dtype"] = weights_dtype
+        data["checksums"] = model_checksums(staging)  # checked by bundle.require_keras_model
         if conditioning is not None:
             data["conditioning"] = conditioning.to_dict()
         write_json_atomic(staging / "config.json", data, error=ModelBundleError)
@@ -118,12 +120,3 @@ def save_bundle(
         raise
     return folder
 
-
-def replace_folder(new: Path, target: Path) -> None:
-    """Move the complete folder ``new`` to ``target``, replacing what is there as a whole."""
-    old = target.parent / f".{target.name}.old-{os.getpid()}"
-    if target.exists():
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(target, old)
-    os.replace(new, target)
-    shutil.rmtree(old, ignore_errors=True)

@@ -11,6 +11,10 @@ Two different failures are kept apart because a person fixes them differently:
   :class:`PortError`; nothing MIDI can work until the system is set up.
 - **no such port**: :class:`PortError` naming the port and listing the ones that exist.
 
+A port that goes away between the listing and the opening (rtmidi opens ports by number) is
+:class:`~composer.errors.PortVanished`, after one more try with a fresh listing; the
+opened port is checked to be still listed, since a stale number may name the next port.
+
 When a MIDI system is missing, ALSA and JACK print their own complaints on the C-level stderr
 (``ALSA lib seq_hw.c: ... open /dev/snd/seq failed``); those lines are swallowed while composer
 probes, so the person sees one plain message instead of three lines of library noise.
@@ -23,7 +27,7 @@ import os
 import threading
 from dataclasses import dataclass
 
-from composer.errors import NoMidiSystem, PortError
+from composer.errors import NoMidiSystem, PortError, PortVanished
 
 ENV_API = "COMPOSER_MIDI_API"
 API_ALIASES = {
@@ -196,17 +200,61 @@ def open_input(name: str, *, api: str | None = None, callback=None,
 
     ``available``: the input names if just listed (saves asking the MIDI system again).
     """
-    names = list_ports(api).inputs if available is None else available
-    real = match_port(name, names, "input")
-    return _open(lambda b: b.open_input(real, callback=callback), api, real)
+    return _open_named(name, "input", api, available,
+                       lambda b, real: b.open_input(real, callback=callback))
 
 
 def open_output(name: str, *, api: str | None = None,
                 available: tuple[str, ...] | None = None):
     """Open an output port by (part of) its name (``available`` as for :func:`open_input`)."""
-    names = list_ports(api).outputs if available is None else available
-    real = match_port(name, names, "output")
-    return _open(lambda b: b.open_output(real), api, real)
+    return _open_named(name, "output", api, available, lambda b, real: b.open_output(real))
+
+
+def _open_named(name: str, kind: str, api: str | None, available, opener):
+    """Match ``name`` among the ports and open it; if it vanishes between the listing and the
+    opening (a keyboard unplugged, a JACK client quitting at that moment), list again and try
+    once more: a port that came straight back under a new number opens, one that stayed
+    away is a PortError saying so."""
+    def names() -> tuple[str, ...]:
+        found = list_ports(api)
+        return found.inputs if kind == "input" else found.outputs
+
+    real = match_port(name, names() if available is None else available, kind)
+    try:
+        return _open_listed(lambda b: opener(b, real), api, real)
+    except PortVanished:
+        pass
+    try:
+        real = match_port(name, names(), kind)
+    except PortError:
+        raise PortVanished(f"MIDI {kind} port {real!r} went away while it was being opened"
+                           ) from None
+    try:
+        return _open_listed(lambda b: opener(b, real), api, real)
+    except PortVanished:
+        raise PortVanished(f"MIDI {kind} port {real!r} went away while it was being opened "
+                           "(twice)") from None
+
+
+def _open_listed(opener, api: str | None, name: str):
+    """:func:`_open`, then make sure the port is still listed by the client that opened it.
+
+    rtmidi opens ports by number. When the port goes away between mido's listing and the
+    opening, the number is either out of range (rtmidi's InvalidPortError, made PortVanished
+    by :func:`_open`) or, worse, names the next port, which then opens without a word. In both
+    cases the name is gone from the listing just after, which this checks.
+    """
+    port = _open(opener, api, name)
+    client = getattr(port, "_rt", None)  # mido's rtmidi object (no public way to ask)
+    try:
+        listed = name in client.get_ports() if client is not None else True
+    except Exception:  # noqa: BLE001 - a client that cannot list: as if the port were gone
+        listed = False
+    if not listed:
+        with contextlib.suppress(Exception):
+            port.close()
+        raise PortVanished(f"MIDI port {name!r} went away while it was being opened")
+    return port
 
 
 def open_virtual_input(name: str, *, api: str | None = None, callback=None,
@@ -230,6 +278,9 @@ def _open(opener, api: str | None, name: str):
             return opener(mido_backend)
     except NotImplementedError:
         raise PortError(f"MIDI port {name!r}: virtual ports are not supported here") from None
+    except ValueError as exc:  # rtmidi.InvalidPortError: the port number is no longer valid
+        raise PortVanished(f"MIDI port {name!r} went away while it was being opened ({exc})"
+                        ) from None
     except (OSError, RuntimeError) as exc:
         text = str(exc)
         if "initialize" in text or "server" in text.lower():

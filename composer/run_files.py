@@ -6,6 +6,15 @@ traceback, sometimes only after the corpus was loaded; here each is checked firs
 regular file within a limit (composer.inputs), and any damage is one message naming the file
 and saying "use --fresh".
 
+The checkpoint and its state are one file: ``checkpoint.keras`` carries the run state of the
+epoch it holds as an extra member (:data:`STATE_MEMBER`, added by :func:`embed_state` before
+the checkpoint is renamed into place), and ``state.json`` is a readable copy written just
+after. Two files renamed one after the other can always be split by a kill (a checkpoint one
+epoch ahead of ``state.json`` trained that epoch twice on resume); one file cannot.
+:func:`resume_state` reads the state saved with the checkpoint and repairs ``state.json``
+from it when the two disagree. Checkpoints written before this have no such member: for them
+``state.json`` is all there is, as before.
+
 The log: a row is appended to ``log.csv`` just before the checkpoint of that epoch is written,
 so a kill between the two leaves a row for an epoch that the resumed run trains again, and the
 log repeated it. :func:`trim_log` drops the rows past the last saved epoch before a resume.
@@ -15,19 +24,22 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import os
 import zipfile
 from dataclasses import fields
 from pathlib import Path
 
-from composer.atomic import write_text_atomic
+from composer.atomic import write_json_atomic, write_text_atomic
 from composer.errors import RunFolderError
 from composer.inputs import open_regular, read_json, read_text
 
 CHECKPOINT_LIMIT = 8 << 30
 LOG_LIMIT = 64 * 1024 * 1024
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+STATE_MEMBER = "composer_state.json"  # inside checkpoint.keras: the state of that epoch
+STATE_LIMIT = 1 << 20
 
 
 def _damaged(path: Path, reason: str) -> RunFolderError:
@@ -47,9 +59,14 @@ def _json(path: Path):
 
 def check_state(path: Path) -> dict:
     """``state.json``: the fields of ``composer.train.RunState`` with the right types."""
+    return _check_state_data(_json(path), path)
+
+
+def _check_state_data(data, path: Path) -> dict:
     from composer.train import RunState
 
-    data = _json(path)
+    if not isinstance(data, dict):
+        raise _damaged(path, "not a run state")
     known = {f.name: f.type for f in fields(RunState)}
     unknown = sorted(set(data) - set(known))
     if unknown:
@@ -111,14 +128,89 @@ def check_weights_file(path: Path) -> None:
         raise _damaged(path, "not an HDF5 weights file")
 
 
-def saved_epoch(run_dir: str | os.PathLike) -> int:
-    """The epoch a resume starts from: that of state.json when a checkpoint is there, else 0
-    (composer.train starts afresh without both)."""
+def embed_state(checkpoint: str | os.PathLike, state: dict) -> None:
+    """Add ``state`` to a freshly saved (not yet renamed into place) checkpoint, and flush it
+    to the disk, so the rename that follows publishes the model and its state together."""
+    with zipfile.ZipFile(checkpoint, "a") as archive:
+        archive.writestr(STATE_MEMBER, json.dumps(state, sort_keys=True))
+    with open(checkpoint, "rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+def checkpoint_state(path: str | os.PathLike) -> dict | None:
+    """The run state saved inside a checkpoint (None for one written before states were)."""
+    path = Path(path)
+    try:
+        with open_regular(path, limit=CHECKPOINT_LIMIT, error=RunFolderError) as handle, \
+                zipfile.ZipFile(handle) as archive:
+            if STATE_MEMBER not in archive.namelist():
+                return None
+            if archive.getinfo(STATE_MEMBER).file_size > STATE_LIMIT:
+                raise _damaged(path, f"its '{STATE_MEMBER}' is too large")
+            text = archive.read(STATE_MEMBER).decode()
+        data = json.loads(text)
+    except RunFolderError as exc:
+        if "damaged" in str(exc):
+            raise
+        raise _damaged(path, str(exc).split(": ", 1)[-1]) from None
+    except (OSError, zipfile.BadZipFile, EOFError, ValueError, RecursionError) as exc:
+        raise _damaged(path, f"its saved state cannot be read: {exc}") from None
+    return _check_state_data(data, path)
+
+
+def resume_state(run_dir: str | os.PathLike, *, repair: bool = True) -> dict | None:
+    """The state a resume starts from, or None when there is nothing to resume (no
+    checkpoint, or an old checkpoint without state.json).
+
+    The state saved inside the checkpoint is the one that matches its weights. ``state.json``
+    is used when it is of the same epoch (it may say more: a run that finished and why);
+    otherwise a kill came between the two writes, and the checkpoint's copy is used and,
+    with ``repair``, written to ``state.json``; best weights still waiting are settled
+    (:func:`settle_best`).
+    """
     run_dir = Path(run_dir)
     state, checkpoint = run_dir / "state.json", run_dir / "checkpoint.keras"
-    if not (state.exists() and checkpoint.exists()):
-        return 0
-    return int(check_state(state).get("epoch", 0))
+    if not checkpoint.exists():
+        return None
+    saved = checkpoint_state(checkpoint)
+    copy = check_state(state) if state.exists() else None
+    if saved is None or (copy is not None and copy.get("epoch", 0) == saved.get("epoch", 0)):
+        result = copy
+    else:
+        result = saved
+        if repair:
+            write_json_atomic(state, saved, error=RunFolderError)
+    if repair and result is not None:
+        settle_best(run_dir, result.get("best_epoch"))
+    return result
+
+
+def pending_best(run_dir: str | os.PathLike, epoch: int) -> Path:
+    """Where the weights of a new best ``epoch`` wait until the checkpoint's state names it."""
+    return Path(run_dir) / f".best-{epoch}.tmp.weights.h5"
+
+
+def settle_best(run_dir: str | os.PathLike, best_epoch: int | None) -> None:
+    """Make ``best.weights.h5`` the weights of ``best_epoch`` if they are still waiting, and
+    remove any others that wait (of an epoch a kill cut short, or all with None).
+
+    The weights of epoch N are written (completely) before the checkpoint whose state says
+    N is the best, so a waiting file of that epoch is whole, and one of another epoch belongs
+    to no saved state.
+    """
+    run_dir = Path(run_dir)
+    for path in run_dir.glob(".best-*.tmp.weights.h5"):
+        if best_epoch is not None and path.name == pending_best(run_dir, best_epoch).name:
+            os.replace(path, run_dir / "best.weights.h5")
+        else:
+            path.unlink(missing_ok=True)
+
+
+def saved_epoch(run_dir: str | os.PathLike) -> int:
+    """The epoch a resume starts from: that of the state saved with the checkpoint, else 0
+    (composer.train starts afresh without one)."""
+    data = resume_state(run_dir, repair=False)
+    return int(data.get("epoch", 0)) if data is not None else 0
 
 
 def check_run_folder(run_dir: str | os.PathLike) -> int:
@@ -130,9 +222,10 @@ def check_run_folder(run_dir: str | os.PathLike) -> int:
     state, checkpoint = run_dir / "state.json", run_dir / "checkpoint.keras"
     if state.exists():
         check_state(state)
-    if state.exists() and checkpoint.exists():
-        check_run_signature(run_dir / "run.json")
+    if checkpoint.exists():
         check_keras_file(checkpoint)
+        if resume_state(run_dir, repair=False) is not None:
+            check_run_signature(run_dir / "run.json")
     if (run_dir / "best.weights.h5").exists():
         check_weights_file(run_dir / "best.weights.h5")
     return saved_epoch(run_dir)
@@ -178,8 +271,9 @@ def trim_log(run_dir: str | os.PathLike, epoch: int) -> int:
 
 
 def prepare_resume(run_dir: str | os.PathLike) -> int:
-    """Before ``Trainer.run(fresh=False)``: check the folder and trim the log to the epoch
-    the run resumes from; return that epoch."""
+    """Before ``Trainer.run(fresh=False)``: check the folder, make ``state.json`` that of the
+    checkpoint and trim the log to the epoch the run resumes from; return that epoch."""
     epoch = check_run_folder(run_dir)
+    resume_state(run_dir)
     trim_log(run_dir, epoch)
     return epoch

@@ -2,11 +2,12 @@
 
 Why a hand-written epoch loop around ``model.fit``: an "epoch" here is a fixed number of
 sampled windows (a few minutes of CPU), and after each one the loop saves the full model with
-its optimizer state plus a small ``state.json`` (epoch, best validation loss, patience, learning
-rate, minutes spent) with write-then-rename. A killed process therefore loses at most one epoch,
-and ``composer train`` with the same run folder simply continues. The random windows of epoch
-``e`` come from a generator seeded with ``(seed, e)``, so a resumed run sees the same data it
-would have seen without the interruption.
+its optimizer state and its run state (epoch, best validation loss, patience, learning rate,
+minutes spent) in one file renamed into place, plus a readable copy in ``state.json``
+(composer.run_files: a kill can never split the pair). A killed process therefore loses at most
+one epoch, and ``composer train`` with the same run folder simply continues. The random
+windows of epoch ``e`` come from a generator seeded with ``(seed, e)``, so a resumed run sees
+the same data it would have seen without the interruption.
 
 Validation loss is the exact mean NLL per (non-padding) event in nats on a fixed set of
 validation windows, computed here rather than taken from Keras (whose weighted mean also counts
@@ -34,6 +35,7 @@ from composer.dataset import Batch, PieceInputs, WindowSampler, validation_batch
 from composer.errors import TrainingError
 from composer.meter import UNKNOWN
 from composer.model import build_model, save_bundle
+from composer.run_files import embed_state, pending_best, resume_state, settle_best
 from composer.vocabulary import Vocabulary
 
 LOG_FIELDS = ["epoch", "loss", "val_loss", "val_piano", "val_scores", "lr", "minutes",
@@ -140,8 +142,9 @@ class Trainer:
                 "vocabulary": list(self.data.vocab.names)}
 
     def _load_state(self, fresh: bool) -> RunState | None:
-        state_path = self.run_dir / "state.json"
-        if fresh or not state_path.exists() or not self.checkpoint_path.exists():
+        # The state saved inside the checkpoint (composer.run_files): always its own epoch.
+        data = None if fresh else resume_state(self.run_dir)
+        if data is None:
             return None
         saved = json.loads((self.run_dir / "run.json").read_text())
         mine = json.loads(json.dumps(self._run_signature()))
@@ -150,13 +153,14 @@ class Trainer:
                 f"{self.run_dir}: holds a run of another model or vocabulary; use --fresh or "
                 "another --run-dir"
             )
-        return RunState(**json.loads(state_path.read_text()))
+        return RunState(**data)
 
     def _save_checkpoint(self, model, state: RunState) -> None:
         tmp = self.run_dir / ".checkpoint.tmp.keras"
         model.save(tmp)
+        embed_state(tmp, asdict(state))  # model and state in one file, renamed as one
         os.replace(tmp, self.checkpoint_path)
-        write_json_atomic(self.run_dir / "state.json", asdict(state))
+        write_json_atomic(self.run_dir / "state.json", asdict(state))  # the readable copy
 
     def _append_log(self, row: dict) -> None:
         path = self.run_dir / "log.csv"
@@ -202,6 +206,7 @@ class Trainer:
             if fresh:
                 for name in ("state.json", "log.csv", "checkpoint.keras", "best.weights.h5"):
                     (self.run_dir / name).unlink(missing_ok=True)
+                settle_best(self.run_dir, None)
             keras.utils.set_random_seed(cfg.seed)
             if self.init_keras_path is not None:
                 model = keras.saving.load_model(self.init_keras_path, compile=False)
@@ -272,8 +277,8 @@ class Trainer:
             if improved:
                 state.best_val_loss, state.best_epoch = val_loss, state.epoch
                 state.epochs_without_improvement = 0
-                model.save_weights(self.run_dir / ".best.tmp.weights.h5")
-                os.replace(self.run_dir / ".best.tmp.weights.h5", self.best_path)
+                # best.weights.h5 once the checkpoint's state names this epoch the best
+                model.save_weights(pending_best(self.run_dir, state.epoch))
             else:
                 state.epochs_without_improvement += 1
                 if state.epochs_without_improvement % 2 == 0:
@@ -288,6 +293,7 @@ class Trainer:
                 "tokens_per_s": round(tokens / seconds),
             })
             self._save_checkpoint(model, state)
+            settle_best(self.run_dir, state.best_epoch)
             parts = "".join(f", {key} {value:.4f}" for key, value in losses.items()
                             if len(losses) > 1)
             self.log(f"epoch {state.epoch}: val loss {val_loss:.4f} nats/event{parts}"

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from functools import cached_property
 
 from composer.errors import ModelBundleError
+from composer.notes import clamp_velocity
 
 PAD, BOS, EOS = "PAD", "BOS", "EOS"
 PEDAL_ON, PEDAL_OFF = "PEDAL_ON", "PEDAL_OFF"
@@ -46,7 +47,7 @@ class TokenizerSettings:
 
     def velocity_bin(self, velocity: int) -> int:
         """Bin of a MIDI velocity 1..127 (bins of equal width)."""
-        velocity = min(max(int(velocity), 1), 127)
+        velocity = clamp_velocity(velocity)
         return min((velocity - 1) * self.velocity_bins // 127, self.velocity_bins - 1)
 
     def bin_velocity(self, bin_index: int) -> int:

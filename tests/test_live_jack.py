@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import mido
@@ -234,3 +235,136 @@ def test_cli_live_session(jack, tiny_bundle):
         answers.port.close()
     assert live.returncode == 0, err
     assert "live: stopped" in out and "Traceback" not in err
+
+
+class VanishWhileOpening:
+    """Makes a real port vanish in the one moment that once crashed live mode: after mido has
+    listed the ports and before rtmidi opens the listed number.
+
+    The hook (in mido's rtmidi backend, once armed) lists the ports, SIGKILLs the keyboard
+    process that owns the port (JACK removes its port, as an unplugged keyboard does), waits
+    until the listing no longer shows it, then makes rtmidi's real ``open_port`` call on the
+    stale number: rtmidi raises its own ``InvalidPortError`` if the number is now out of
+    range, or opens whichever port has that number now (``outcome`` says which).
+    """
+
+    def __init__(self, monkeypatch) -> None:
+        import mido.backends.rtmidi as backend
+
+        self._real = backend._open_port
+        self.victim: list[Keyboard] = []  # filled when the keyboard is up
+        self.after: Callable[[], None] | None = None  # runs once the open has failed
+        self.raised: list[BaseException] = []
+        self.outcome: list[str] = []
+        self.armed = False
+        monkeypatch.setattr(backend, "_open_port", self._open_port)
+
+    def _open_port(self, rt, name=None, client_name=None, virtual=False, api=None):
+        if not self.armed or virtual:
+            return self._real(rt, name, client_name=client_name, virtual=virtual, api=api)
+        self.armed = False
+        listed = rt.get_ports()
+        assert wait_until(lambda: bool(self.victim), 5.0)
+        keyboard = self.victim[0]
+        keyboard.process.kill()
+        keyboard.process.wait(5)
+        assert wait_until(lambda: name not in rt.get_ports(), 5.0)
+        number, now = listed.index(name), rt.get_ports()
+        try:
+            rt.open_port(number)
+        except Exception as exc:
+            self.raised.append(exc)
+            self.outcome.append("InvalidPortError")
+            raise
+        else:
+            self.outcome.append(f"opened {now[number]!r} instead")
+            return name  # what mido returns: it believes it opened ``name``
+        finally:
+            if self.after is not None:
+                self.after()
+
+
+@pytest.fixture
+def own_jack(jack, monkeypatch):
+    """A JACK server of this test's own, so which ports exist (and their order) is known:
+    ports left by other tests would change what a stale port number names."""
+    try:
+        server = jack_server.start_jack()
+    except RuntimeError as exc:
+        pytest.skip(f"no second JACK server: {exc}")
+    monkeypatch.setitem(os.environ, "JACK_DEFAULT_SERVER", server.name)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.mark.jack
+def test_a_port_gone_between_listing_and_opening_is_a_port_error(own_jack, monkeypatch):
+    import rtmidi
+
+    from composer.errors import PortVanished
+
+    env = own_jack.env
+    racer = VanishWhileOpening(monkeypatch)
+    racer.victim.append(Keyboard(env))  # the only port: its stale number is out of range
+    racer.armed = True
+    with pytest.raises(PortVanished, match=r"MIDI input port 'kbd:keys' went away while it "
+                                           r"was being opened$"):
+        ports.open_input("kbd", api="jack")
+    assert racer.outcome == ["InvalidPortError"]
+    assert isinstance(racer.raised[0], rtmidi.InvalidPortError)  # the real error, caught
+
+    # the stale number names another port now: rtmidi opens that one without a word
+    racer.victim[:] = [Keyboard(env)]
+    other = Keyboard(env, client="other", port="pads")  # registered, so listed, after it
+    racer.armed = True
+    try:
+        with pytest.raises(PortVanished, match="'kbd:keys' went away while it was being "
+                                               "opened$"):
+            ports.open_input("kbd", api="jack")
+        assert racer.outcome[-1] == "opened 'other:pads' instead"
+    finally:
+        other.quit()
+
+    # it comes straight back (a new process, the same name): the second try opens it
+    racer.victim[:] = [Keyboard(env)]
+    back: list[Keyboard] = []
+    racer.after = lambda: back.append(Keyboard(env))
+    racer.armed = True
+    received = []
+    port = ports.open_input("kbd", api="jack", callback=received.append)
+    try:
+        assert racer.outcome[-1] == "InvalidPortError"
+        back[0].ask("on 60")
+        assert wait_until(lambda: any(m.type == "note_on" for m in received), 3.0)
+    finally:
+        port.close()
+        back[0].quit()
+
+
+@pytest.mark.jack
+def test_a_port_that_vanishes_while_it_is_reopened_keeps_the_session(jack, session_parts,
+                                                                     monkeypatch):
+    """The keyboard comes back and goes away again while live mode reopens it: said once,
+    still listening, and the next return is answered."""
+    session, keyboard, answers, statuses, _ = session_parts
+    keyboard.quit()
+    assert wait_until(lambda: any("disappeared" in s for s in statuses), 3.0), statuses
+    racer = VanishWhileOpening(monkeypatch)
+    racer.armed = True
+    racer.victim.append(Keyboard(jack.env))  # back ... and gone while being opened
+    assert wait_until(lambda: any("cannot be opened" in s for s in statuses), 5.0), statuses
+    time.sleep(1.0)  # five more looks at the ports
+    failed = [s for s in statuses if "cannot be opened" in s]
+    assert len(failed) == 1 and "went away while it was being opened" in failed[0], statuses
+    assert len(racer.outcome) == 1  # an InvalidPortError or another port opened: either way
+    assert session.is_running() and not any("stopped" in s for s in statuses), statuses
+    again = Keyboard(jack.env)
+    try:
+        assert wait_until(lambda: any("is back; listening" in s for s in statuses), 3.0)
+        phrase_end = again.ask(f"play {PHRASE} 160 2")
+        first = answers.wait_for_note(after=phrase_end, timeout=5.0)
+        assert first is not None, f"no answer after the port came back; status: {statuses}"
+    finally:
+        again.quit()

@@ -10,6 +10,7 @@ must be byte-for-byte unchanged afterwards.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -637,6 +638,52 @@ def test_train_refuses_unwritable_folders_before_work(tmp_path, capsys):
         assert "--run-dir" in line and "cannot write" in line
 
 
+def test_model_keras_of_another_export_is_refused_naming_the_file(tiny_bundle,
+                                                                 tiny_plain_bundle, tmp_path,
+                                                                 capsys):
+    """config.json records the checksums of model.keras and weights.npz as saved together;
+    --from (fine-tuning) refuses a pair that was not, with one line naming the file."""
+    from composer.bundle import load_bundle, require_keras_model
+    from composer.errors import ModelBundleError
+
+    info = json.loads((tiny_bundle / "config.json").read_text())
+    assert set(info["checksums"]) == {"model.keras", "weights.npz"}
+    mixed = _damaged(tiny_bundle, tmp_path, "mixed")
+    shutil.copy(tiny_plain_bundle / "model.keras", mixed / "model.keras")
+    with pytest.raises(ModelBundleError, match=r"mixed/model\.keras: does not match the "
+                                               r"weights\.npz it was saved with"):
+        require_keras_model(load_bundle(mixed))
+    line = _cli(capsys, "train", "--from", str(mixed), "--corpus", str(tmp_path / "none"),
+                "--run-dir", str(tmp_path / "run"), "--out", str(tmp_path / "out"))
+    assert "mixed/model.keras: does not match" in line
+
+    other_weights = _damaged(tiny_bundle, tmp_path, "other-weights")
+    _edit_weights(other_weights, lambda w: w.update(dense_bias=w["dense_bias"] + 0.01))
+    load_bundle(other_weights)  # generation needs only weights.npz: it still loads
+    with pytest.raises(ModelBundleError, match=r"other-weights/weights\.npz: does not match "
+                                               r"the model\.keras"):
+        require_keras_model(other_weights)
+
+    older = _damaged(tiny_bundle, tmp_path, "older")  # saved before checksums: not checked
+    _edit_json(older / "config.json", lambda d: d.pop("checksums"))
+    shutil.copy(tiny_plain_bundle / "model.keras", older / "model.keras")
+    assert require_keras_model(older) == older / "model.keras"
+
+
+@needs_fifo
+def test_a_fifo_as_model_keras_does_not_hang(tiny_bundle, tmp_path):
+    from composer.bundle import require_keras_model
+    from composer.errors import ModelBundleError
+
+    folder = _damaged(tiny_bundle, tmp_path, "fifo")
+    (folder / "model.keras").unlink()
+    os.mkfifo(folder / "model.keras")
+    with _unblocked_after(folder / "model.keras") as needed, pytest.raises(
+            ModelBundleError, match="model.keras: is a FIFO"):
+        require_keras_model(folder)
+    assert not needed
+
+
 def test_train_from_a_bundle_without_model_keras(tiny_bundle, tmp_path, capsys):
     base = _damaged(tiny_bundle, tmp_path, "base")
     (base / "model.keras").unlink()
@@ -744,6 +791,45 @@ def test_prepare_checks_its_folders_first(tmp_path, capsys):
                 str(blocker / "sub"))
     assert "--cache-dir" in line
     assert "--limit: must be at least 1" in _cli(capsys, "prepare", "--limit", "0")
+
+
+def _prepare_tiny(out: Path, cache: Path, timeout: float = 120):
+    """``composer prepare`` of the music21 test files alone, in a process of its own (so a
+    hang fails the test instead of stopping the suite)."""
+    return subprocess.run(
+        [sys.executable, "-m", "composer", "prepare", "--no-music21", "--no-piano",
+         "--midi-dir", _midi_dir(), "--jobs", "1", "--out", str(out), "--cache-dir",
+         str(cache)], cwd=REPO, capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, "OMP_NUM_THREADS": "1"})
+
+
+def test_prepare_replaces_skipped_txt_whole_never_in_place(tmp_path):
+    """skipped.txt is written to a temporary file and renamed: a file it replaces is never
+    truncated (a hard link to it keeps the old text, which an in-place write would destroy)."""
+    out = tmp_path / "corpus"
+    out.mkdir()
+    (tmp_path / "keep.txt").write_text("an older list\n")
+    os.link(tmp_path / "keep.txt", out / "skipped.txt")
+    result = _prepare_tiny(out, tmp_path / "cache")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "keep.txt").read_text() == "an older list\n"
+    assert os.stat(out / "skipped.txt").st_ino != os.stat(tmp_path / "keep.txt").st_ino
+    assert "duplicate" in (out / "skipped.txt").read_text()  # the new list
+    assert sorted(p.name for p in out.iterdir()) == ["pieces.csv", "skipped.txt",
+                                                    "tokens.npz"]
+
+
+def test_prepare_refuses_a_fifo_where_it_writes_before_work(tmp_path):
+    """A FIFO named skipped.txt in --out once made prepare block forever after its work."""
+    out = tmp_path / "corpus"
+    out.mkdir()
+    os.mkfifo(out / "skipped.txt")
+    result = _prepare_tiny(out, tmp_path / "cache", timeout=60)
+    assert result.returncode == 2
+    line = result.stderr.strip()
+    assert "skipped.txt" in line and "not a file that can be written" in line, line
+    assert "\n" not in line and "converting" not in result.stderr  # refused before work
+    assert (out / "skipped.txt").is_fifo() and not (out / "tokens.npz").exists()
 
 
 def test_evaluate_checks_plot_before_scoring(tiny_bundle, tmp_path, capsys):

@@ -25,6 +25,10 @@ def test_each_concept_is_defined_in_one_module():
     assert _files_matching(r"^PEDAL_CC\s*=") == ["composer/notes.py"]
     assert _files_matching(r"NUM_THREADS\"") == ["composer/blas.py"]
     assert _files_matching(r"\" \"\.join\(str\(") == ["composer/errors.py"]
+    # the velocity clamp (1..127) is written out once; the vocabulary's bins use it too
+    assert _files_matching(r"max\(int\(velocity\), 1\)") == ["composer/notes.py"]
+    # figures are cited from what measures them (benchmarks/), not from notes outside the repo
+    assert _files_matching(r"DESIGN\.md") == []
 
 
 def test_clamps():

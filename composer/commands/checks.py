@@ -78,9 +78,12 @@ def check_train(args: argparse.Namespace, name: str) -> None:
 
 
 def check_prepare(args: argparse.Namespace) -> None:
-    """Options and the two folders ``composer prepare`` writes."""
+    """Options, the two folders ``composer prepare`` writes and the files it writes in
+    ``--out``."""
     options.check(args, options.PREPARE)
     check_output_folder(args.out, option="--out")
+    for name in ("tokens.npz", "pieces.csv", "skipped.txt"):  # no FIFO or folder there
+        check_output_file(Path(args.out) / name, option="--out", make_folders=True)
     if args.cache_dir is not None:
         check_output_folder(args.cache_dir, option="--cache-dir")
 

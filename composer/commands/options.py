@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from composer.errors import SettingsError
+from composer.limits import TEMPERATURE_RANGE
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def positive(high: float | None = None) -> Number:
 
 
 SEED = count(0, 2**32 - 1)  # NumPy's and Keras's seeds are 32-bit
-TEMPERATURE = Number(float, 0.01, 100.0)  # below, 1/T overflows; above, it is noise
+TEMPERATURE = Number(float, *TEMPERATURE_RANGE)  # the one rule, shared with the library
 TOP_K = count(0, 100_000)
 TOP_P = Number(float, 0.0, 1.0, low_open=True)
 POLYPHONY = count(1, 128)

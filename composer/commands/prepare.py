@@ -34,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from composer import corpus as corpus_mod
+    from composer.atomic import write_text_atomic
     from composer.commands.checks import check_prepare
     from composer.errors import CorpusError
     from composer.vocabulary import TokenizerSettings, Vocabulary
@@ -66,9 +67,8 @@ def run(args: argparse.Namespace) -> int:
         raise CorpusError("no piece could be converted")
     path = corpus_mod.save_corpus(corpus, args.out)
     failed = [s for s in skipped if not (s.error or "").startswith("duplicate")]
-    with open(Path(args.out) / "skipped.txt", "w") as handle:
-        for item in skipped:
-            handle.write(f"{item.source.piece_id}\t{item.error}\n")
+    write_text_atomic(Path(args.out) / "skipped.txt", "".join(
+        f"{item.source.piece_id}\t{item.error}\n" for item in skipped), error=CorpusError)
     print(corpus_mod.format_summary(corpus))
     print(f"\n{len(corpus)} pieces -> {path}; skipped {len(failed)} that failed and "
           f"{len(skipped) - len(failed)} duplicates (listed in {Path(args.out) / 'skipped.txt'})")

@@ -65,6 +65,7 @@ class LiveSession:
         self._failure: BaseException | None = None
         self._cancel = threading.Event()
         self._generating: int | None = None
+        self._open_failures: dict[str, str] = {}  # kind -> the last reopening failure said
 
     @property
     def timings(self) -> list[AnswerTiming]:
@@ -301,9 +302,14 @@ class LiveSession:
                     self._open_input(available)
                 else:
                     self._open_output(available)
-            except PortError as exc:
-                self._status(f"{kind} port {name!r} is back but cannot be opened: {exc}")
+            except PortError as exc:  # PortVanished too: listed, then gone when opened
+                # Tried again at the next look; said once, not at every look.
+                message = f"{kind} port {name!r} is back but cannot be opened: {exc}"
+                if self._open_failures.get(kind) != message:
+                    self._open_failures[kind] = message
+                    self._status(message)
                 return
+            self._open_failures.pop(kind, None)
             self._status(f"{kind} port {name!r} is back; listening")
 
     def _status(self, text: str) -> None:
