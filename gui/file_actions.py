@@ -102,7 +102,9 @@ class FileActions(QObject):
         return self._write(self.doc.saved_path)
 
     def save_as(self, path: str | Path | None = None) -> bool:
-        if path is None:
+        """Save under a new name (asked for when ``path`` is not one). A menu action's
+        ``checked`` flag (a bool) is not a path: it asks too, rather than failing."""
+        if not isinstance(path, (str, Path)) or not str(path):
             source = self.doc.path
             suggestion = (source.with_name(f"{source.stem}-continued.mid") if source
                           else Path(self.settings.value("last_folder", str(Path.home())))

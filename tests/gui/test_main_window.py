@@ -335,3 +335,33 @@ def test_time_signature_box_changes_the_metre(window, seed_file, tmp_path):
     assert [rn.note for rn in window.doc.notes.values()] == list(SEED_NOTES)  # notes stay
     window.undo_action.trigger()
     assert combo.currentText() == "4/4" and window.doc.undo_stack.count() == 1
+
+
+def test_save_as_from_the_menu_and_its_keys_writes_the_file(window, seed_file, tmp_path,
+                                                            monkeypatch, qtbot):
+    """File › Save As… and Ctrl+Shift+S (the real action; the native dialog cannot run
+    offscreen, so its static call answers with a path)."""
+    from PySide6.QtWidgets import QFileDialog
+
+    window.open_file(seed_file)
+    asked = []
+    targets = iter([tmp_path / "from-menu.mid", tmp_path / "from-keys"])
+
+    def answer(parent, caption, suggestion, filters):
+        asked.append(suggestion)
+        return str(next(targets)), filters
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(answer))
+    file_menu = window.menuBar().actions()[0].menu()
+    assert window.save_as_action in file_menu.actions()
+    window.save_as_action.trigger()  # as a click on the menu item does (with checked=False)
+    assert window.last_error is None
+    assert asked == [str(seed_file.with_name("seed-continued.mid"))]
+    assert read_midi(tmp_path / "from-menu.mid").notes == SEED_NOTES
+    assert window.windowTitle() == "from-menu.mid[*] — composer"
+    window.activateWindow()
+    window.roll.setFocus()
+    QTest.keySequence(window.windowHandle(), "Ctrl+Shift+S")
+    qtbot.waitUntil(lambda: (tmp_path / "from-keys.mid").exists(), timeout=3000)
+    assert read_midi(tmp_path / "from-keys.mid").notes == SEED_NOTES  # .mid added
+    assert not window.doc.is_modified() and window.last_error is None
