@@ -73,10 +73,11 @@ def test_generate_keeps_the_window_responsive_then_keep_and_export(
     assert max(gaps) < max(0.5, elapsed / 2), (elapsed, max(gaps))
     takes = ready.args[0]
     assert len(takes) == 2 and all(t.start_beat >= 8.0 for t in takes)
-    assert window.takes_panel.list.count() == 2
-    assert window.takes_panel.list.item(0).text().startswith("Take 1  —  ")
+    assert window.takes_panel.keys() == [(1, 0), (1, 1)]
+    assert window.takes_panel.list.item(0).text().startswith("Generation 1: 2 takes")
+    assert window.takes_panel.list.item(1).text().startswith("Take 1  —  ")
     assert window.roll.overlay(TAKE) == list(takes[0].notes)
-    window.takes_panel.list.setCurrentRow(1)
+    window.takes_panel.list.setCurrentRow(2)
     assert window.roll.overlay(TAKE) == list(takes[1].notes)
     assert window.controls.generate_button.isEnabled()
 
@@ -174,7 +175,7 @@ def test_settings_persist(make_window):
     first.snap_combo.setCurrentText("1/8")
     first.shutdown()
     second = make_window()
-    assert second.controls.temperature_label.text() == "1.35"
+    assert second.controls.temperature_box.text() == "1.35"
     assert second.controls.takes.value() == 5 and second.controls.key_lock.isChecked()
     assert second.roll.snap_beats == 0.5
     settings = second.controls.settings()
@@ -234,9 +235,10 @@ def test_the_built_in_synth_plays_or_says_there_is_no_sound_card(window, seed_fi
         assert not window.playback.is_playing()
     else:
         assert not started
-        qtbot.waitUntil(lambda: "No sound card" in window.statusBar().currentMessage(),
-                        timeout=5000)
-        assert window.last_error is None  # a status message, not an error box
+        qtbot.waitUntil(window.notice_bar.isVisible, timeout=5000)
+        assert "No sound output" in window.notice_bar.text.text()
+        assert "Cannot play" in window.statusBar().currentMessage()
+        assert window.last_error is None  # a notice, not an error box
         assert window.roll.playhead is None
 
 
