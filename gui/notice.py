@@ -40,7 +40,7 @@ class NoticeBar(QFrame):
         self._layout.addWidget(self.icon)
         self._layout.addWidget(self.text, 1)
         self._layout.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
-        self.close_button.clicked.connect(self.dismiss)
+        self.close_button.clicked.connect(lambda: self.dismiss())
         self._style(flash=False)
         self.hide()
 
