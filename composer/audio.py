@@ -4,9 +4,11 @@ Two synthesizers share one small interface (:class:`Synth`: note on/off, control
 ``render(frames)``), so the offline renderer, the player and the live mode all drive the same
 code:
 
-- :class:`SoundFontSynth`: the General MIDI SoundFont that pretty_midi ships (``TimGM6mb.sf2``)
-  played by ``tinysoundfont``, whose synthesizer is compiled into its wheel and needs no audio
-  device. It honours the GM program of the piece.
+- :class:`SoundFontSynth`: a General MIDI SoundFont played by ``tinysoundfont``, whose
+  synthesizer is compiled into its wheel and needs no audio device. It honours the GM program of
+  the piece. The SoundFont is the system's FluidR3 GM when installed (Debian's
+  ``fluid-soundfont-gm``, a much better piano), else the small ``TimGM6mb.sf2`` that pretty_midi
+  ships (:func:`soundfont_path`); any other file can be given.
 - :class:`AdditiveSynth`: a NumPy fallback when tinysoundfont is not installed: decaying
   harmonic partials (the higher ones fade faster, like a struck string) under an
   attack/decay/release envelope. It sounds like a soft electric piano whatever the program, but
@@ -39,7 +41,7 @@ from composer.notes import PEDAL_CC, PEDAL_DOWN, Piece, clamp_pitch, clamp_veloc
 
 SAMPLE_RATE = 44100
 TAIL_SECONDS = 1.0  # let the last notes ring out after the piece ends
-TARGET_PEAK = 0.89  # -1 dBFS: offline renders are normalized to this peak
+TARGET_PEAK = 0.89  # -1 dBFS: normalized renders peak here; louder ones are brought down to it
 CHANNEL = 0
 ALL_SOUND_OFF_CC = 120
 ALL_NOTES_OFF_CC = 123
@@ -88,7 +90,18 @@ def piece_messages(piece: Piece, start_beat: float = 0.0) -> list[TimedMessage]:
     return events
 
 
-def soundfont_path() -> Path | None:
+SYSTEM_SOUNDFONTS = (  # General MIDI SoundFonts of the system, best first
+    Path("/usr/share/sounds/sf2/FluidR3_GM.sf2"),
+    Path("/usr/share/soundfonts/FluidR3_GM.sf2"),
+)
+
+
+def system_soundfont() -> Path | None:
+    """The system's FluidR3 GM SoundFont, when installed."""
+    return next((path for path in SYSTEM_SOUNDFONTS if path.is_file()), None)
+
+
+def shipped_soundfont() -> Path | None:
     """The General MIDI SoundFont shipped inside pretty_midi (or tinysoundfont), if any."""
     for package in ("pretty_midi", "tinysoundfont"):
         try:
@@ -99,6 +112,11 @@ def soundfont_path() -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+def soundfont_path() -> Path | None:
+    """The SoundFont used unless another is given: the system's, else the shipped one."""
+    return system_soundfont() or shipped_soundfont()
 
 
 def soundfont_available() -> bool:
@@ -308,12 +326,14 @@ class AdditiveSynth(Synth):
         return np.repeat(mono[:, None], 2, axis=1)
 
 
-def make_synth(kind: str = "auto", sample_rate: int = SAMPLE_RATE) -> Synth:
-    """``auto``: the SoundFont if tinysoundfont and the SoundFont are there, else additive."""
+def make_synth(kind: str = "auto", sample_rate: int = SAMPLE_RATE,
+               soundfont: str | Path | None = None) -> Synth:
+    """``auto``: the SoundFont if tinysoundfont and the SoundFont are there, else additive.
+    ``soundfont``: a SoundFont file other than :func:`soundfont_path`'s."""
     if kind not in SYNTH_NAMES:
         raise AudioError(f"unknown synthesizer {kind!r} (choose from {', '.join(SYNTH_NAMES)})")
     if kind == "soundfont" or (kind == "auto" and soundfont_available()):
-        return SoundFontSynth(sample_rate)
+        return SoundFontSynth(sample_rate, soundfont)
     return AdditiveSynth(sample_rate)
 
 
@@ -331,14 +351,15 @@ def total_frames(piece: Piece, sample_rate: int) -> int:
     return int(round((piece.seconds_at(piece.end_beat) + TAIL_SECONDS) * sample_rate))
 
 
-def render_blocks(piece: Piece, sample_rate: int = SAMPLE_RATE, synth: str = "auto"):
+def render_blocks(piece: Piece, sample_rate: int = SAMPLE_RATE, synth: str = "auto",
+                  soundfont: str | Path | None = None):
     """The render of ``piece`` as consecutive float32 stereo blocks of about a second.
 
     Messages take effect at their exact sample; a fresh synthesizer is used, so two calls
     give the same samples (the two-pass WAV writer relies on it).
     """
     _check_rate(sample_rate)
-    engine = make_synth(synth, sample_rate)
+    engine = make_synth(synth, sample_rate, soundfont)
     total = total_frames(piece, sample_rate)
     events = piece_messages(piece)
     block = max(int(BLOCK_SECONDS * sample_rate), 1)
@@ -362,21 +383,27 @@ def render_blocks(piece: Piece, sample_rate: int = SAMPLE_RATE, synth: str = "au
 
 
 def render(piece: Piece, sample_rate: int = SAMPLE_RATE, synth: str = "auto",
-           normalize: bool = True) -> np.ndarray:
+           normalize: bool = False, soundfont: str | Path | None = None) -> np.ndarray:
     """Render ``piece`` to float32 stereo PCM, shape (frames, 2), plus a short tail.
 
-    The length is :func:`total_frames`. With ``normalize`` the result peaks at -1 dBFS
-    (unless it is silent).
+    The length is :func:`total_frames`. The music's own dynamics are kept: a quiet piece stays
+    quiet. With ``normalize`` the result peaks at -1 dBFS (unless it is silent); without, a
+    render that would clip is brought down to -1 dBFS (:func:`level_gain`).
     """
-    blocks = list(render_blocks(piece, sample_rate, synth))
+    blocks = list(render_blocks(piece, sample_rate, synth, soundfont))
     out = np.concatenate(blocks) if blocks else np.zeros((0, 2), np.float32)
-    if normalize:
-        out *= _gain(float(np.abs(out).max(initial=0.0)))
+    out *= level_gain(float(np.abs(out).max(initial=0.0)), normalize)
     return out
 
 
-def _gain(peak: float) -> float:
-    return TARGET_PEAK / peak if peak > 1e-6 else 1.0
+def level_gain(peak: float, normalize: bool = False) -> float:
+    """The gain for a render peaking at ``peak``: to -1 dBFS when normalizing; otherwise 1
+    (the dynamics as played), unless the render would clip, then down to -1 dBFS."""
+    if peak <= 1e-6:
+        return 1.0
+    if normalize or peak > 1.0:
+        return TARGET_PEAK / peak
+    return 1.0
 
 
 def to_int16(pcm: np.ndarray) -> np.ndarray:
@@ -424,12 +451,15 @@ class _Meter:
 
 
 def write_wav(piece: Piece, path: str | os.PathLike, sample_rate: int = SAMPLE_RATE,
-              synth: str = "auto") -> WavInfo:
+              synth: str = "auto", *, normalize: bool = False,
+              soundfont: str | Path | None = None) -> WavInfo:
     """Render ``piece`` and write a 16-bit stereo WAV file atomically (temp file + rename).
 
-    Normalized to -1 dBFS. Memory stays bounded whatever the length: pieces up to
-    ``IN_MEMORY_SECONDS`` (at 44.1 kHz; the limit is in frames) are rendered once in memory,
-    longer ones twice, block by block (once to find the peak, once to write); int16
+    The level is the music's own (``normalize``: peak at -1 dBFS instead; either way a render
+    that would clip is brought down to -1 dBFS, :func:`level_gain`). Memory stays bounded
+    whatever the length: pieces up to ``IN_MEMORY_SECONDS`` (at 44.1 kHz; the limit is in
+    frames) are rendered once in memory, longer ones twice, block by block (once to find the
+    peak, once to write); int16
     conversion and the loudness measurement go block by block in both cases. A render too long
     for the WAV format's 4 GiB is refused before any work.
     """
@@ -442,14 +472,15 @@ def write_wav(piece: Piece, path: str | os.PathLike, sample_rate: int = SAMPLE_R
                          f"WAV file (at most {hours:.1f} hours at {sample_rate} Hz)")
     block = max(int(BLOCK_SECONDS * sample_rate), 1)
     if frames <= IN_MEMORY_SECONDS * SAMPLE_RATE:
-        pcm = render(piece, sample_rate, synth, normalize=False)
+        blocks_list = list(render_blocks(piece, sample_rate, synth, soundfont))
+        pcm = np.concatenate(blocks_list) if blocks_list else np.zeros((0, 2), np.float32)
         peak = float(np.abs(pcm).max(initial=0.0))
         blocks = (pcm[i:i + block] for i in range(0, len(pcm), block))
     else:
         peak = max((float(np.abs(b).max(initial=0.0))
-                    for b in render_blocks(piece, sample_rate, synth)), default=0.0)
-        blocks = render_blocks(piece, sample_rate, synth)
-    gain = np.float32(_gain(peak))
+                    for b in render_blocks(piece, sample_rate, synth, soundfont)), default=0.0)
+        blocks = render_blocks(piece, sample_rate, synth, soundfont)
+    gain = np.float32(level_gain(peak, normalize))
     meter = _Meter()
     written = 0
     with atomic_file(path, error=AudioError) as handle, wave.open(handle, "wb") as wav:
@@ -466,9 +497,11 @@ def write_wav(piece: Piece, path: str | os.PathLike, sample_rate: int = SAMPLE_R
 
 
 def render_wav(piece: Piece, path: str | os.PathLike, sample_rate: int = SAMPLE_RATE,
-               synth: str = "auto") -> Path:
+               synth: str = "auto", *, normalize: bool = False,
+               soundfont: str | Path | None = None) -> Path:
     """:func:`write_wav`, returning only the path."""
-    return write_wav(piece, path, sample_rate, synth).path
+    return write_wav(piece, path, sample_rate, synth, normalize=normalize,
+                     soundfont=soundfont).path
 
 
 def wav_loudness(path: str | os.PathLike, block_frames: int = 1 << 16) -> tuple[float, float]:

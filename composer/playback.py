@@ -117,7 +117,7 @@ class SynthOutput(Output):
     name = BUILTIN_SYNTH
 
     def __init__(self, synth: str | Synth = "auto", *, blocksize: int = 256,
-                 device=None) -> None:
+                 device=None, soundfont=None) -> None:
         super().__init__()
         self.frames_played = 0  # what the sound card has pulled so far
         self.peak = 0.0  # the loudest sample sent to it (a meter, and a check in the tests)
@@ -128,7 +128,7 @@ class SynthOutput(Output):
                                  f"audio device at {sample_rate} Hz")
             self.synth = synth
         else:
-            self.synth = make_synth(synth, sample_rate)
+            self.synth = make_synth(synth, sample_rate, soundfont)
         self._stream = open_audio_stream(self._callback, sample_rate, blocksize, device)
 
     def _callback(self, outdata, frames, _time, _status) -> None:
@@ -255,15 +255,26 @@ def open_audio_stream(callback, sample_rate: int, blocksize: int = 256, device=N
     return wrapped
 
 
-def audio_available() -> str | None:
+def audio_available(device=None) -> str | None:
     """``None`` if the sound card can be opened, else the reason it cannot."""
     try:
-        stream = open_audio_stream(lambda out, *_: out.fill(0), device_sample_rate())
+        stream = open_audio_stream(lambda out, *_: out.fill(0), device_sample_rate(device),
+                                   device=device)
     except AudioError as exc:
         return str(exc)
     stream.stop()
     stream.close()
     return None
+
+
+def audio_devices() -> list[str]:
+    """The names of the sound outputs PortAudio sees (empty: none, or no PortAudio)."""
+    try:
+        sounddevice = _sounddevice()
+        devices = sounddevice.query_devices()
+    except Exception:  # noqa: BLE001 - AudioError, PortAudioError: no devices to offer
+        return []
+    return [str(d["name"]) for d in devices if d.get("max_output_channels", 0) > 0]
 
 
 def output_names(api: str | None = None) -> list[str]:
@@ -277,10 +288,12 @@ def output_names(api: str | None = None) -> list[str]:
 
 
 def open_output(name: str | None = None, *, api: str | None = None,
-                synth: str = "auto") -> Output:
-    """``None`` or "Built-in synth" -> the sound card; anything else -> that MIDI port."""
+                synth: str = "auto", device=None, soundfont=None) -> Output:
+    """``None`` or "Built-in synth" -> the sound card (``device``: a sounddevice name or
+    index, None = the system's default; ``soundfont``: another SoundFont file); anything else
+    -> that MIDI port."""
     if name is None or name == BUILTIN_SYNTH:
-        return SynthOutput(synth)
+        return SynthOutput(synth, device=device, soundfont=soundfont)
     from composer.ports import open_output as open_port
 
     return PortOutput(open_port(name, api=api))

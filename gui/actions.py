@@ -52,11 +52,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
                tip="Save the piece under a new name"),
     ActionSpec("export_action", "&Export…", ("Ctrl+E",), "SP_DriveHDIcon",
                "Export the piece as a MIDI or WAV file", help="export"),
+    ActionSpec("preferences_action", "&Preferences…", ("Ctrl+,",),
+               tip="Sound output, SoundFont and MIDI system"),
     ActionSpec("quit_action", "&Quit", (K.Quit,), tip="Close composer"),
     # edit
-    ActionSpec("undo_action", "&Undo", (K.Undo,), "SP_ArrowBack", help="undo"),
-    ActionSpec("redo_action", "&Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "SP_ArrowForward",
-               help="redo"),
+    ActionSpec("undo_action", "&Undo", (K.Undo,), "undo", help="undo"),
+    ActionSpec("redo_action", "&Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "redo", help="redo"),
     ActionSpec("delete_action", "&Delete notes", (K.Delete, "Backspace"), "SP_TrashIcon",
                "Delete the selected notes", in_roll=True, help="delete selected notes"),
     ActionSpec("select_all_action", "Select &all", ("Ctrl+A",),
@@ -85,13 +86,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("fit_action", "&Fit", ("Ctrl+0",), "fit", "Show the whole piece",
                help="show the whole piece"),
     # play
-    ActionSpec("play_action", "&Play / Stop", ("Space",), "SP_MediaPlay",
+    ActionSpec("play_action", "&Play / Stop", ("Space",), "play",
                "Play the piece and the selected take from the cursor", help="play / stop"),
-    ActionSpec("play_seed_action", "Play &seed", tip="Play only the seed notes"),
+    ActionSpec("play_seed_action", "Play &seed", tip="Play only the seed notes (yours, not "
+               "the generated ones)"),
     ActionSpec("play_take_action", "Play &take", ("Ctrl+T",),
                tip="Play the last bar before the take and the take", enabled=False,
                help="play the take"),
-    ActionSpec("stop_action", "S&top", icon="SP_MediaStop", tip="Stop playing"),
+    ActionSpec("stop_action", "S&top", icon="stop", tip="Stop playing"),
     ActionSpec("record_action", "&Record", ("Ctrl+R",), "record",
                "Record notes from the MIDI keyboard after the piece", checkable=True,
                help="record"),
@@ -108,11 +110,26 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("continue_action", "Keep && &continue", ("Ctrl+Shift+Return",),
                tip="Keep the take and generate from its end", enabled=False,
                help="keep the take and generate from its end"),
-    ActionSpec("discard_action", "&Discard takes", tip="Drop all takes", enabled=False),
+    ActionSpec("next_take_action", "&Next take", ("Alt+Down",),
+               tip="Select the next take in the takes list", enabled=False, help="next take"),
+    ActionSpec("previous_take_action", "&Previous take", ("Alt+Up",),
+               tip="Select the previous take in the takes list", enabled=False,
+               help="previous take"),
+    ActionSpec("compare_action", "Compare &A/B", ("Alt+B",),
+               tip="Switch back to the take selected before, to compare the two",
+               enabled=False, help="compare two takes (A/B)"),
+    ActionSpec("again_action", "&Make take again", ("Ctrl+Shift+G",),
+               tip="Generate the selected take again, alone, from its own random seed",
+               enabled=False, help="make the selected take again, alone"),
+    ActionSpec("discard_action", "&Discard takes", tip="Drop every take of the history",
+               enabled=False),
     ActionSpec("live_action", "&Live", ("Ctrl+L",), "live",
                "Call and response with a MIDI keyboard", checkable=True, help="live mode"),
     # help
     ActionSpec("shortcuts_action", "&Keyboard shortcuts", (K.HelpContents,)),
+    ActionSpec("readme_action", "&Read me", tip="How to use composer (the README, offline)"),
+    ActionSpec("model_card_action", "&Model card",
+               tip="What the chosen model was trained on, how well it does, its limits"),
     ActionSpec("about_action", "&About composer"),
 )
 
@@ -127,11 +144,22 @@ SPECS: dict[str, ActionSpec] = {spec.name: spec for spec in ACTIONS}
 
 
 def icon_for(widget: QWidget, name: str) -> QIcon:
+    """A standard icon, or a drawing in the widget palette's text colour (readable on light
+    and dark palettes alike)."""
     if name.startswith("SP_"):
         return icons.standard(widget, name)
     drawing, _, argument = name.partition(":")
     draw = getattr(icons, drawing)
-    return draw(argument) if argument else draw()
+    ink = icons.Ink.of(widget)
+    return draw(ink, argument) if argument else draw(ink)
+
+
+def refresh_icons(widget: QWidget, actions: Mapping[str, QAction]) -> None:
+    """Draw the icons again, after the palette changed (a dark theme switched on)."""
+    for spec in ACTIONS:
+        action = actions.get(spec.name)
+        if action is not None and spec.icon:
+            action.setIcon(icon_for(widget, spec.icon))
 
 
 def build_actions(window: QWidget, roll: QWidget, slots: Mapping[str, Callable],

@@ -33,6 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("file", nargs="?", help="a MIDI file to open as the seed")
     parser.add_argument("--model", metavar="DIR", help="model bundle folder (default: the "
                                                        "shipped model)")
+    parser.add_argument("--api", metavar="NAME",
+                        help="MIDI system for this session: alsa, jack, coremidi, winmm "
+                             "(default: the one chosen in Preferences, else automatic); the "
+                             "same option as the command line's")
     parser.add_argument("--screenshot", metavar="OUT.png",
                         help="save a picture of the window and exit")
     parser.add_argument("--generate", action="store_true",
@@ -95,12 +99,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         scratch = tempfile.TemporaryDirectory(prefix="composer-gui-")
         settings = QSettings(os.path.join(scratch.name, "settings.ini"),
                              QSettings.Format.IniFormat)
-        window = MainWindow(settings=settings, data_dir=Path(scratch.name))
+        window = MainWindow(settings=settings, data_dir=Path(scratch.name), midi_api=args.api)
         status = _screenshot(app, window, args, width, height)
         QThreadPool.globalInstance().waitForDone(5000)
         return status
 
-    window = MainWindow()
+    window = MainWindow(midi_api=args.api)
     _install_excepthook(lambda: window)
     _close_on_ctrl_c(window)
     _apply_options(window, args)

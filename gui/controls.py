@@ -1,4 +1,5 @@
-"""The generation controls (model, temperature, top-k/top-p, length, takes, key lock, seed).
+"""The generation controls (model, style, composer, temperature, top-k/top-p, seed memory,
+length, takes, key lock, random seed).
 
 The panel only collects choices and turns them into a
 :class:`~composer.generate.GenerationSettings`; the main window runs the generation. Values are
@@ -29,10 +30,13 @@ from PySide6.QtWidgets import (
 )
 
 from composer.bundle import default_model_dir
+from composer.conditioning import STYLE_DESCRIPTIONS
+from composer.seed_memory import DEFAULT_STRENGTH
 
 OTHER = "__other__"
 MAX_RECENT_MODELS = 6
 MAX_SEED = 2**31 - 1
+GENERATE_TIP = "Write continuations of the piece (Ctrl+G)"
 
 
 def _bool(value, default: bool) -> bool:
@@ -53,6 +57,9 @@ class GenerationControls(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._last_model = str(default_model_dir())
+        self._busy = False
+        self._ready_reason = ""  # why Generate cannot run now ("" = it can)
+        self._wanted = {"style": "", "composer": ""}  # remembered choices, until a model knows
         style = self.style()
 
         self.model_combo = QComboBox()
@@ -61,20 +68,32 @@ class GenerationControls(QWidget):
         self.model_info = QLabel()
         self.model_info.setWordWrap(True)
         self.model_info.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.model_info.setStyleSheet("color: #5a6270; font-size: 11px;")
+        small = self.model_info.font()
+        small.setPointSizeF(max(small.pointSizeF() * 0.9, 7.0))
+        self.model_info.setFont(small)  # the palette's own text colour: readable light or dark
+
+        self.style_combo = QComboBox()
+        self.style_combo.setToolTip("The kind of music to write: automatic picks the style the "
+                                    "model finds your notes most like")
+        self.composer_combo = QComboBox()
+        self.composer_combo.setToolTip("Write as this composer of the training data would; "
+                                       "any: no composer in particular")
+        self.set_conditioning(None)
 
         self.temperature = QSlider(Qt.Orientation.Horizontal)
         self.temperature.setRange(5, 200)
         self.temperature.setSingleStep(5)
         self.temperature.setPageStep(10)
         self.temperature.setValue(100)
-        self.temperature.setToolTip(
-            "Temperature: below 1 plays safe (repetitive), above 1 takes risks (wilder)"
-        )
-        self.temperature_label = QLabel()
-        self.temperature_label.setMinimumWidth(34)
-        self.temperature_label.setAlignment(Qt.AlignmentFlag.AlignRight
-                                            | Qt.AlignmentFlag.AlignVCenter)
+        tip = "Temperature: below 1 plays safe (repetitive), above 1 takes risks (wilder)"
+        self.temperature.setToolTip(tip)
+        self.temperature_box = QDoubleSpinBox()  # the same value, typed
+        self.temperature_box.setRange(0.05, 2.0)
+        self.temperature_box.setSingleStep(0.05)
+        self.temperature_box.setDecimals(2)
+        self.temperature_box.setValue(1.0)
+        self.temperature_box.setToolTip(tip)
+        self.temperature_box.setKeyboardTracking(False)
 
         self.top_k = QSpinBox()
         self.top_k.setRange(0, 500)
@@ -87,6 +106,15 @@ class GenerationControls(QWidget):
         self.top_p.setValue(0.95)
         self.top_p.setToolTip("Nucleus sampling: keep the likeliest events that make up this "
                               "share of the probability (1.00 = off)")
+        self.seed_memory = QDoubleSpinBox()
+        self.seed_memory.setRange(0.0, 1.0)
+        self.seed_memory.setSingleStep(0.05)
+        self.seed_memory.setDecimals(2)
+        self.seed_memory.setValue(DEFAULT_STRENGTH)
+        self.seed_memory.setSpecialValueText("off")
+        self.seed_memory.setToolTip(
+            "How strongly the continuation reuses the figures, rhythms and dynamics of your "
+            f"notes (0 = off, 1 = most; default {DEFAULT_STRENGTH:g})")
 
         self.bars = QDoubleSpinBox()
         self.bars.setRange(0.5, 128.0)
@@ -101,15 +129,19 @@ class GenerationControls(QWidget):
         self.takes.setToolTip("How many different continuations to write at once")
         self.key_lock = QCheckBox("Key lock")
         self.key_lock.setToolTip("Keep the continuation in the key of the seed")
-        self.fixed_seed = QCheckBox("Fixed random seed")
-        self.fixed_seed.setToolTip("Same seed + same settings = the same takes again")
+        self.fixed_seed = QCheckBox("Fixed")
+        self.fixed_seed.setToolTip(
+            "The random seed decides the random choices: the same random seed, settings and "
+            "notes give the same takes again. Not fixed: every Generate picks a new random "
+            "seed (each take shows its own, so any take can be made again)")
         self.random_seed = QSpinBox()
         self.random_seed.setRange(0, MAX_SEED)
         self.random_seed.setEnabled(False)
+        self.random_seed.setToolTip("The random seed used when Fixed is ticked")
 
         self.generate_button = QPushButton(
             style.standardIcon(QStyle.StandardPixmap.SP_MediaSeekForward), "Generate")
-        self.generate_button.setToolTip("Write continuations of the piece (Ctrl+G)")
+        self.generate_button.setToolTip(GENERATE_TIP)
         self.generate_button.setMinimumHeight(32)
         font = self.generate_button.font()
         font.setBold(True)
@@ -118,6 +150,9 @@ class GenerationControls(QWidget):
             style.standardIcon(QStyle.StandardPixmap.SP_BrowserStop), "Cancel")
         self.cancel_button.setToolTip("Stop generating (Esc)")
         self.cancel_button.setEnabled(False)
+        self.ready_label = QLabel()  # why Generate is disabled, when it is
+        self.ready_label.setWordWrap(True)
+        self.ready_label.setVisible(False)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
@@ -128,50 +163,74 @@ class GenerationControls(QWidget):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("Model", self.model_combo)
         form.addRow("", self.model_info)
+        form.addRow("Style", self.style_combo)
+        form.addRow("Composer", self.composer_combo)
         temperature_row = QHBoxLayout()
         temperature_row.addWidget(self.temperature, 1)
-        temperature_row.addWidget(self.temperature_label)
+        temperature_row.addWidget(self.temperature_box)
         form.addRow("Temperature", temperature_row)
         form.addRow("Top-k", self.top_k)
         form.addRow("Top-p", self.top_p)
+        form.addRow("Seed memory", self.seed_memory)
         form.addRow("Length", self.bars)
         form.addRow("Takes", self.takes)
         form.addRow("", self.key_lock)
         seed_row = QHBoxLayout()
         seed_row.addWidget(self.fixed_seed)
         seed_row.addWidget(self.random_seed, 1)
-        form.addRow("", seed_row)
+        form.addRow("Random seed", seed_row)
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate_button, 2)
         buttons.addWidget(self.cancel_button, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(buttons)
+        layout.addWidget(self.ready_label)
         layout.addWidget(self.progress)
         layout.addStretch(1)
 
-        self.temperature.valueChanged.connect(self._show_temperature)
+        self.temperature.valueChanged.connect(self._slider_moved)
+        self.temperature_box.valueChanged.connect(self._temperature_typed)
         self.fixed_seed.toggled.connect(self.random_seed.setEnabled)
         self.generate_button.clicked.connect(self.generateRequested)
         self.cancel_button.clicked.connect(self.cancelRequested)
         self.model_combo.activated.connect(self._model_activated)
-        for widget in (self.top_k, self.top_p, self.bars, self.takes, self.random_seed):
+        for widget in (self.top_k, self.top_p, self.bars, self.takes, self.random_seed,
+                       self.seed_memory):
             widget.valueChanged.connect(self.settingsChanged)
         self.temperature.valueChanged.connect(self.settingsChanged)
         self.key_lock.toggled.connect(self.settingsChanged)
         self.fixed_seed.toggled.connect(self.settingsChanged)
-        self._show_temperature()
+        self.style_combo.activated.connect(lambda _i: self._chosen("style"))
+        self.composer_combo.activated.connect(lambda _i: self._chosen("composer"))
         self.set_models([])
 
     # ----- values ------------------------------------------------------------------------
     def temperature_value(self) -> float:
         return self.temperature.value() / 100.0
 
-    def _show_temperature(self) -> None:
-        self.temperature_label.setText(f"{self.temperature_value():.2f}")
+    def _slider_moved(self, value: int) -> None:
+        if round(self.temperature_box.value() * 100) != value:
+            self.temperature_box.blockSignals(True)
+            self.temperature_box.setValue(value / 100.0)
+            self.temperature_box.blockSignals(False)
+
+    def _temperature_typed(self, value: float) -> None:
+        self.temperature.setValue(round(value * 100))
+
+    def style_choice(self) -> str | None:
+        """The chosen style; None: automatic (from the seed)."""
+        return self.style_combo.currentData() or None
+
+    def composer_choice(self) -> str | None:
+        """The chosen composer; None: any (unknown)."""
+        return self.composer_combo.currentData() or None
 
     def settings(self):
-        """The current choices as GenerationSettings (raises SettingsError if impossible)."""
+        """The current choices as GenerationSettings (raises SettingsError if impossible).
+
+        Style, composer and seed memory reach the engine as the CLI's ``--style``,
+        ``--composer`` and ``--seed-memory`` do: as fields of the settings."""
         from composer.generate import GenerationSettings
 
         return GenerationSettings(
@@ -182,14 +241,65 @@ class GenerationControls(QWidget):
             takes=self.takes.value(),
             random_seed=self.random_seed.value() if self.fixed_seed.isChecked() else None,
             key_lock=self.key_lock.isChecked(),
+            style=self.style_choice(),
+            composer=self.composer_choice(),
+            seed_memory=round(self.seed_memory.value(), 2),
         )
 
+    # ----- style and composer: what the model knows -----------------------------------------
+    def set_conditioning(self, conditioning) -> None:
+        """Offer the styles and composers of the loaded model (``composer.conditioning.
+        Conditioning``; None: a model without them, the boxes are off and say so)."""
+        styles = tuple(conditioning.styles[1:]) if conditioning is not None else ()
+        composers = tuple(conditioning.composers[1:]) if conditioning is not None else ()
+        self._fill(self.style_combo, "style", "Automatic (from your notes)",
+                   [(s, s.capitalize(), STYLE_DESCRIPTIONS.get(s, "")) for s in styles])
+        self._fill(self.composer_combo, "composer", "Any",
+                   [(c, c.capitalize(), "") for c in composers])
+        for combo, what in ((self.style_combo, "styles"), (self.composer_combo, "composers")):
+            combo.setEnabled(combo.count() > 1)
+            if combo.count() <= 1:
+                combo.setToolTip(f"This model was trained without {what}")
+
+    def _fill(self, combo: QComboBox, kind: str, automatic: str, items) -> None:
+        wanted = self._wanted[kind] or (combo.currentData() or "")
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItem(automatic, "")
+        for value, text, tip in items:
+            combo.addItem(text, value)
+            if tip:
+                combo.setItemData(combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        index = combo.findData(wanted)
+        combo.setCurrentIndex(max(index, 0))
+        if index >= 0:
+            self._wanted[kind] = ""  # honoured
+        combo.blockSignals(False)
+
+    def _chosen(self, kind: str) -> None:
+        self._wanted[kind] = ""
+        self.settingsChanged.emit()
+
+    # ----- busy and ready ----------------------------------------------------------------
     def set_busy(self, busy: bool) -> None:
-        self.generate_button.setEnabled(not busy)
+        self._busy = busy
         self.cancel_button.setEnabled(busy)
         self.model_combo.setEnabled(not busy)
         if not busy:
             self.progress.setValue(0)
+        self._update_generate_button()
+
+    def set_ready(self, reason: str = "") -> None:
+        """Generate can run (``reason`` empty) or not, and why not (shown under the button
+        and as its tip)."""
+        self._ready_reason = reason
+        self.ready_label.setText(reason)
+        self.ready_label.setVisible(bool(reason))
+        self._update_generate_button()
+
+    def _update_generate_button(self) -> None:
+        self.generate_button.setEnabled(not self._busy and not self._ready_reason)
+        self.generate_button.setToolTip(self._ready_reason or GENERATE_TIP)
 
     def set_progress(self, fraction: float) -> None:
         self.progress.setValue(round(min(max(fraction, 0.0), 1.0) * 1000))
@@ -249,8 +359,9 @@ class GenerationControls(QWidget):
         self._last_model = self.model_combo.itemData(index)
         self.modelChanged.emit(self._last_model)
 
-    def set_model_info(self, text: str) -> None:
+    def set_model_info(self, text: str, details: str = "") -> None:
         self.model_info.setText(text)
+        self.model_info.setToolTip(details)
         self.model_info.setVisible(bool(text))
 
     # ----- persistence -------------------------------------------------------------------
@@ -266,6 +377,9 @@ class GenerationControls(QWidget):
         settings.setValue("key_lock", self.key_lock.isChecked())
         settings.setValue("fixed_seed", self.fixed_seed.isChecked())
         settings.setValue("random_seed", self.random_seed.value())
+        settings.setValue("seed_memory", self.seed_memory.value())
+        settings.setValue("style", self.style_choice() or self._wanted["style"])
+        settings.setValue("composer", self.composer_choice() or self._wanted["composer"])
         settings.endGroup()
 
     def restore(self, settings: QSettings) -> None:
@@ -283,6 +397,12 @@ class GenerationControls(QWidget):
             self.key_lock.setChecked(_bool(settings.value("key_lock"), False))
             self.fixed_seed.setChecked(_bool(settings.value("fixed_seed"), False))
             self.random_seed.setValue(int(settings.value("random_seed", 0)))
+            self.seed_memory.setValue(float(settings.value("seed_memory", DEFAULT_STRENGTH)))
+            for kind, combo in (("style", self.style_combo), ("composer", self.composer_combo)):
+                wanted = str(settings.value(kind, "") or "")
+                self._wanted[kind] = wanted  # the model that knows it may not be loaded yet
+                if combo.findData(wanted) >= 0:
+                    combo.setCurrentIndex(combo.findData(wanted))
         except (TypeError, ValueError):
             pass  # a damaged settings file must not stop the app: keep the defaults
         finally:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from composer.errors import ComposerError
 from composer.midi_io import MIDI_SUFFIXES, read_midi_with_generated, write_midi
+from composer.samples import is_sample, samples
 from gui.autosave import Autosave
 from gui.document import ACCEPTED, SEED, Document
 from gui.messages import Messages
@@ -30,8 +31,8 @@ StartJob = Callable[[str, Callable], Job]
 class FileActions(QObject):
     def __init__(self, dialogs: QWidget, doc: Document, settings: QSettings, messages: Messages,
                  autosave: Autosave, *, start_job: StartJob,
-                 piece_replaced: Callable[[], None], put_cursor: Callable[[float], None]
-                 ) -> None:
+                 piece_replaced: Callable[[], None], put_cursor: Callable[[float], None],
+                 render_options: Callable[[], dict] = dict) -> None:
         super().__init__(dialogs)
         self._dialogs = dialogs
         self.doc = doc
@@ -41,6 +42,7 @@ class FileActions(QObject):
         self._start_job = start_job
         self._piece_replaced = piece_replaced  # drop takes, stop playing
         self._put_cursor = put_cursor
+        self._render_options = render_options  # WAV export: soundfont, normalize (Preferences)
 
     # ----- the piece in, the piece out -----------------------------------------------------
     def maybe_save(self) -> bool:
@@ -73,7 +75,25 @@ class FileActions(QObject):
         if path:
             self.open_file(path, ask=False)
 
-    def open_file(self, path: str | Path, ask: bool = True) -> bool:
+    def open_example(self, path: str | Path, ask: bool = True) -> bool:
+        """Open a bundled seed. It is a starting point, not the user's file: it does not go
+        into Open recent, and Save asks where (never over the bundled file)."""
+        return self.open_file(path, ask, remember=False)
+
+    def fill_examples_menu(self, menu) -> None:
+        """File › Open example: every bundled seed, by title (its file in the tip)."""
+        menu.clear()
+        found = samples()
+        for sample in found:
+            action = menu.addAction(sample.title)
+            action.setToolTip(str(sample.path))
+            action.setStatusTip(str(sample.path))
+            action.setData(str(sample.path))
+            action.triggered.connect(lambda _c=False, p=sample.path: self.open_example(p))
+        if not found:
+            menu.addAction("No examples installed").setEnabled(False)
+
+    def open_file(self, path: str | Path, ask: bool = True, *, remember: bool = True) -> bool:
         """Open a MIDI file as the piece; a bad file gives an error box, nothing changes."""
         if ask and not self.maybe_save():
             return False
@@ -87,8 +107,9 @@ class FileActions(QObject):
         self.doc.load(piece, path, [ACCEPTED if g else SEED for g in generated])
         self.autosave.clear()
         self._put_cursor(0.0)
-        self.add_recent(path)
-        self.settings.setValue("last_folder", str(path.parent))
+        if remember:
+            self.add_recent(path)
+            self.settings.setValue("last_folder", str(path.parent))
         if piece.notes:
             self.messages.status(f"Opened {path.name}: {len(piece.notes)} notes, "
                                  f"{piece.end_beat:.0f} beats")
@@ -102,11 +123,17 @@ class FileActions(QObject):
         return self._write(self.doc.saved_path)
 
     def save_as(self, path: str | Path | None = None) -> bool:
-        if path is None:
+        """Save under a new name (asked for when ``path`` is not one). A menu action's
+        ``checked`` flag (a bool) is not a path: it asks too, rather than failing."""
+        if not isinstance(path, (str, Path)) or not str(path):
             source = self.doc.path
-            suggestion = (source.with_name(f"{source.stem}-continued.mid") if source
-                          else Path(self.settings.value("last_folder", str(Path.home())))
-                          / "composition.mid")
+            folder = Path(self.settings.value("last_folder", str(Path.home())))
+            if source is None:
+                suggestion = folder / "composition.mid"
+            elif is_sample(source):  # not into the app's own folder of examples
+                suggestion = folder / f"{source.stem}-continued.mid"
+            else:
+                suggestion = source.with_name(f"{source.stem}-continued.mid")
             chosen, _ = QFileDialog.getSaveFileName(self._dialogs, "Save the piece",
                                                     str(suggestion), MIDI_FILTER)
             if not chosen:
@@ -167,11 +194,12 @@ class FileActions(QObject):
             self.messages.show_error("The piece has no notes to render")
             return None
         path = Path(path)
+        options = self._render_options()
 
         def work(progress, cancelled):
             from composer.audio import render_wav
 
-            return render_wav(piece, path)
+            return render_wav(piece, path, **options)
 
         self.messages.status(f"Rendering {path.name}…", 0)
         job = self._start_job(f"Rendering {path.name}", work)

@@ -1,8 +1,11 @@
-"""Generating in the window: the model, the takes on trial, and keeping one.
+"""Generating in the window: the model, the takes history, and keeping one.
 
 Loads the chosen model into the app's one :class:`~composer.bundle_cache.BundleCache` (in the
 background), generates takes from the whole piece (in the background, with progress and
-cancel), shows the selected take in the roll, and keeps it as one undoable edit. Keeping goes
+cancel), keeps every generation's takes (:mod:`gui.take_history`: each with its settings and
+its own random seed, so one can be made again alone), shows the selected take in the roll in
+its own colour and scrolls to it, and keeps it as one undoable edit (undo brings the takes
+back). Generate is offered only when the piece has notes, and says why not. Keeping goes
 through :func:`composer.generate.merge`, the same rule the CLI's output follows: a seed note
 still sounding where the take strikes the same pitch is cut there, so the new note is heard.
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
@@ -24,7 +28,9 @@ from composer.notes import Note, Piece
 from gui.controls import GenerationControls
 from gui.document import ACCEPTED, TAKE, Document, RollNote
 from gui.messages import Messages
+from gui.palette import take_color
 from gui.piano_roll import PianoRoll
+from gui.take_history import TakeGroup, TakeRecord, concrete_seed, make_group
 from gui.takes import TakesPanel
 from gui.workers import Job
 
@@ -54,6 +60,43 @@ def kept_edit(notes: Mapping[int, Note], pedals, take) -> tuple[dict[int, Note],
     return cuts, merged
 
 
+NEEDS_NOTES = ("Generate needs notes to continue: open a MIDI file or an example (File › Open "
+               "example), drop one on the window, draw notes (D) or record (Ctrl+R)")
+
+
+@dataclass
+class _Kept:
+    """A Keep on the undo stack, and the takes it put away: undoing it brings them back,
+    redoing it puts away whatever is shown then (each move swaps the two)."""
+
+    command: object  # the QUndoCommand of the keep
+    groups: list
+    selected: tuple[int, int] | None
+    applied: bool = True
+
+
+def model_text(bundle) -> tuple[str, str]:
+    """What the panel says about a model, in words, and the details for its tooltip."""
+    config = bundle.config
+    vocab = bundle.vocab
+    layers = f"{len(config.lstm_units)}×{max(config.lstm_units)}"
+    text = (f"{bundle.name}: a {layers} LSTM that writes music as {len(vocab)} kinds of "
+            "event (a key pressed or let go, a step of time, a loudness, the pedal)")
+    nll = bundle.metrics.get("test_nll") if isinstance(bundle.metrics, dict) else None
+    if isinstance(nll, (int, float)):
+        text += f"; on music it did not learn from it scores {nll:.2f} nats per event " \
+                "(lower is better)"
+    s = vocab.settings
+    details = [f"Vocabulary: {len(vocab)} event types",
+               f"{vocab.pitch_count} pitches ({s.pitch_low}–{s.pitch_low + vocab.pitch_count - 1})"
+               " × key down and key up",
+               f"{s.max_shift_steps} time steps of 1/{s.steps_per_beat} beat"]
+    if bundle.conditioning is not None:
+        details.append(f"styles: {', '.join(bundle.conditioning.styles[1:])}")
+        details.append(f"{len(bundle.conditioning.composers) - 1} composers")
+    return text, "\n".join(details)
+
+
 class GenerationBridge(QObject):
     takesReady = Signal(list)
 
@@ -72,10 +115,17 @@ class GenerationBridge(QObject):
         self.bundles = bundles
         self._start_job = start_job
         self._model_loaded = model_loaded
-        self.takes: list = []
+        self.groups: list[TakeGroup] = []  # the history, oldest first
         self.generation: Job | None = None
         self._model_job: Job | None = None
+        self._model_name = ""
         self._generated_at = 0.0
+        self._kept: _Kept | None = None
+        doc.changed.connect(self.update_ready)
+        doc.undo_stack.indexChanged.connect(self._undo_moved)
+        takes_panel.takeSelected.connect(self.select_take)
+        takes_panel.againRequested.connect(self.make_again)
+        self.update_ready()
 
     # ----- the model -----------------------------------------------------------------------
     def load_model(self, path: str, quiet: bool = False) -> Job:
@@ -96,19 +146,17 @@ class GenerationBridge(QObject):
         def loaded(bundle) -> None:
             if self._model_job is not job:
                 return
-            config = bundle.config
-            layers = f"{len(config.lstm_units)}×{max(config.lstm_units)}"
-            text = f"{bundle.name}: {layers} LSTM, {len(bundle.vocab)} events"
-            nll = bundle.metrics.get("test_nll") if isinstance(bundle.metrics, dict) else None
-            if isinstance(nll, (int, float)):
-                text += f", test NLL {nll:.2f}"
-            self.controls.set_model_info(text)
+            text, details = model_text(bundle)
+            self._model_name = bundle.name
+            self.controls.set_model_info(text, details)
+            self.controls.set_conditioning(bundle.conditioning)
             self._model_loaded()
 
         def failed(message: str) -> None:
             if self._model_job is not job:
                 return
             self.controls.set_model_info(f"⚠ {message}")
+            self.controls.set_conditioning(None)
             if not quiet:
                 self.messages.show_error(message, "Cannot load the model")
 
@@ -120,12 +168,22 @@ class GenerationBridge(QObject):
     def is_generating(self) -> bool:
         return self.generation is not None and self.generation.is_running()
 
-    def generate(self) -> Job | None:
-        """Generate takes from the whole piece, in the background."""
+    def update_ready(self) -> None:
+        """Generate is offered only when there is something to continue, and says why not."""
+        reason = "" if self.doc.notes else NEEDS_NOTES
+        self.controls.set_ready(reason)
+        action = self.actions["generate_action"]
+        action.setEnabled(not reason and not self.is_generating())
+        action.setToolTip(reason or "Write continuations of the piece (Ctrl+G)")
+        action.setStatusTip(reason or "Write continuations of the piece")
+
+    def generate(self, settings=None, *, again: bool = False) -> Job | None:
+        """Generate takes from the whole piece, in the background (``settings``: other than
+        the panel's, e.g. one take made again)."""
         if self.is_generating():
             return None
         try:
-            settings = self.controls.settings()
+            settings = concrete_seed(settings or self.controls.settings())
             settings.validate()
             seed = require_notes(self.doc.to_piece(), self.doc.path.name if self.doc.path
                                  else "the piece")
@@ -139,7 +197,8 @@ class GenerationBridge(QObject):
             from composer.generate import generate
 
             bundle = bundles.get(path)
-            return generate(bundle, seed, settings, progress=progress, cancelled=cancelled)
+            return bundle.name, generate(bundle, seed, settings, progress=progress,
+                                         cancelled=cancelled)
 
         self._set_generating(True)
         count = settings.takes
@@ -149,11 +208,19 @@ class GenerationBridge(QObject):
         job = self._start_job("Generating", work)
         self.generation = job
         job.progress.connect(self._progress)
-        job.succeeded.connect(self._takes_ready)
+        job.succeeded.connect(lambda result: self._takes_ready(result[1], settings, result[0],
+                                                               again=again))
         job.failed.connect(lambda message: self.messages.show_error(message, "Generation failed"))
         job.cancelled.connect(lambda: self.messages.status("Generation cancelled"))
         job.finished.connect(lambda: self._set_generating(False))
         return job
+
+    def make_again(self, key=None) -> Job | None:
+        """Generate one take of the history again, alone, from its own random seed."""
+        record = self.record(key if key is not None else self.takes_panel.current())
+        if record is None:
+            return None
+        return self.generate(record.alone(), again=True)
 
     def cancel_generation(self) -> None:
         if self.is_generating():
@@ -162,64 +229,125 @@ class GenerationBridge(QObject):
 
     def _set_generating(self, busy: bool) -> None:
         self.controls.set_busy(busy)
-        self.actions["generate_action"].setEnabled(not busy)
         self.actions["cancel_action"].setEnabled(busy)
+        self.update_ready()
+        self.actions["generate_action"].setEnabled(not busy and bool(self.doc.notes))
 
     def _progress(self, fraction: float) -> None:
         self.controls.set_progress(fraction)
         self.messages.status(f"Generating… {fraction:.0%}", 0)
 
-    def _takes_ready(self, takes: list) -> None:
+    def _takes_ready(self, takes: list, settings=None, model: str = "", *,
+                     again: bool = False) -> None:
+        """A generation's takes join the history (as its newest group) and the first is
+        selected, shown whole in the roll, with the focus on the list."""
         elapsed = time.monotonic() - self._generated_at
-        self.takes = list(takes)
-        self.takes_panel.set_takes(self.takes)
+        settings = settings if settings is not None else concrete_seed(self.controls.settings())
+        serial = sum(len(g.records) for g in self.groups)
+        number = (self.groups[-1].number + 1) if self.groups else 1
+        group = make_group(number, takes, settings, serial, model or self._model_name, again)
+        self.groups.append(group)
+        first = group.records[0].key if group.records else None
+        self.takes_panel.set_history(self.groups, first)
+        self.takes_dock.show()
         self.takes_dock.raise_()
+        self.takes_panel.focus_list()
         self._update_take_actions()
-        self.messages.status(f"{len(takes)} take{'s' if len(takes) != 1 else ''} ready in "
-                             f"{elapsed:.1f} s: listen (Ctrl+T), keep one (Ctrl+Return) or "
-                             "generate again", 10000)
-        self.takesReady.emit(self.takes)
+        count = len(takes)
+        self.messages.status(f"{count} take{'s' if count != 1 else ''} ready in "
+                             f"{elapsed:.1f} s: listen (Ctrl+T), next/previous take "
+                             "(Alt+Down/Alt+Up), keep one (Ctrl+Return)", 10000)
+        self.takesReady.emit(list(takes))
 
     # ----- takes -------------------------------------------------------------------------
-    def current_take(self):
-        index = self.takes_panel.current()
-        return self.takes[index] if 0 <= index < len(self.takes) else None
+    @property
+    def takes(self) -> list:
+        """Every take of the history (oldest generation first)."""
+        return [r.take for g in self.groups for r in g.records]
 
-    def select_take(self, index: int) -> None:
-        take = self.takes[index] if 0 <= index < len(self.takes) else None
+    def records(self) -> list[TakeRecord]:
+        return [r for g in self.groups for r in g.records]
+
+    def record(self, key) -> TakeRecord | None:
+        return next((r for r in self.records() if r.key == key), None)
+
+    def current_record(self) -> TakeRecord | None:
+        return self.record(self.takes_panel.current())
+
+    def current_take(self):
+        record = self.current_record()
+        return record.take if record is not None else None
+
+    def select_take(self, key) -> None:
+        record = self.record(key)
         roll = self.roll
-        if take is None:
+        if record is None:
             roll.set_overlay(TAKE, [])
             roll.set_take_span(None)
         else:
-            roll.set_overlay(TAKE, take.notes)
+            take = record.take
+            roll.set_overlay(TAKE, take.notes, take_color(record.serial))
             roll.set_take_span((take.start_beat, take.end_beat))
-            first, last = roll.visible_beats()
-            if not first <= take.start_beat <= last - 1:
-                roll.horizontalScrollBar().setValue(
-                    int(take.start_beat * roll.px_per_beat - roll.viewport().width() * 0.35))
+            self.show_in_view(take)
         self._update_take_actions()
+
+    def show_in_view(self, take) -> None:
+        """Scroll (never zoom) so the take is in view: all of it when it fits (centred),
+        else its start with a little of what comes before; its notes' pitches too."""
+        roll = self.roll
+        first, last = roll.visible_beats()
+        width = last - first
+        start, end = take.start_beat, take.end_beat
+        if not (first <= start and end <= last):
+            length = end - start
+            left = start - (width - length) / 2 if length <= width * 0.96 else start - width * 0.1
+            roll.horizontalScrollBar().setValue(int(max(left, 0.0) * roll.px_per_beat))
+        pitches = [n.pitch for n in take.notes]
+        if pitches:
+            top = roll.y_to_pitch(0)
+            bottom = roll.y_to_pitch(roll.viewport().height())
+            if min(pitches) < bottom or max(pitches) > top:
+                middle = (min(pitches) + max(pitches)) / 2
+                y = roll.pitch_to_y(round(middle)) + roll.verticalScrollBar().value()
+                roll.verticalScrollBar().setValue(int(y - roll.viewport().height() / 2))
+
+    def next_take(self) -> None:
+        self.takes_panel.step(+1)
+
+    def previous_take(self) -> None:
+        self.takes_panel.step(-1)
+
+    def compare(self) -> None:
+        self.takes_panel.compare()
 
     def _update_take_actions(self) -> None:
         has = self.current_take() is not None
-        for name in ("keep_action", "continue_action", "play_take_action"):
+        for name in ("keep_action", "continue_action", "play_take_action", "again_action"):
             self.actions[name].setEnabled(has)
-        self.actions["discard_action"].setEnabled(bool(self.takes))
+        several = len(self.records()) > 1
+        for name in ("next_take_action", "previous_take_action", "compare_action"):
+            self.actions[name].setEnabled(several)
+        self.actions["discard_action"].setEnabled(bool(self.groups))
 
     def keep_take(self) -> bool:
-        """Append the selected take to the piece (one undoable step)."""
-        take = self.current_take()
-        if take is None:
+        """Append the selected take to the piece (one undoable step; undoing it brings the
+        takes back)."""
+        record = self.current_record()
+        if record is None:
             return False
+        take = record.take
         notes = {note_id: rn.note for note_id, rn in self.doc.notes.items()}
         cuts, merged = kept_edit(notes, self.doc.pedals, take)
+        stack = self.doc.undo_stack
+        groups, selected = list(self.groups), record.key
         self.doc.edit(f"Keep take {take.index + 1}", change=cuts,
                       add=[RollNote(n, ACCEPTED) for n in take.notes],
                       pedals=merged.pedals if take.pedals else None)
         self.roll.set_cursor_beat(take.start_beat)
-        self.discard_takes()
+        self._show_groups([], None)
+        self._kept = _Kept(stack.command(stack.index() - 1), groups, selected)
         self.messages.status(f"Kept take {take.index + 1}: {len(take.notes)} notes added "
-                             "(Ctrl+Z to undo)")
+                             "(Ctrl+Z to undo, and the takes come back)")
         return True
 
     def keep_and_continue(self) -> None:
@@ -227,8 +355,36 @@ class GenerationBridge(QObject):
             self.generate()
 
     def discard_takes(self) -> None:
-        self.takes = []
-        self.takes_panel.set_takes([])
-        self.roll.set_overlay(TAKE, [])
-        self.roll.set_take_span(None)
+        self._show_groups([], None)
+
+    def forget(self) -> None:
+        """A new piece: the history and what Keep put away go."""
+        self._kept = None
+        self.discard_takes()
+
+    def _show_groups(self, groups: list, selected) -> None:
+        self.groups = list(groups)
+        self.takes_panel.set_history(self.groups, selected)
+        if not self.groups:
+            self.roll.set_overlay(TAKE, [])
+            self.roll.set_take_span(None)
         self._update_take_actions()
+
+    def _undo_moved(self, index: int) -> None:
+        """Undo of a Keep brings its takes back; redo puts them away again."""
+        kept = self._kept
+        if kept is None:
+            return
+        stack = self.doc.undo_stack
+        position = next((i for i in range(stack.count()) if stack.command(i) is kept.command),
+                        None)
+        if position is None:  # history rewritten past it (a new edit after undo, a new piece)
+            self._kept = None
+            return
+        applied = position < index
+        if applied == kept.applied:
+            return
+        shown, selected = list(self.groups), self.takes_panel.current()
+        kept.applied = applied
+        self._show_groups(kept.groups, kept.selected)
+        kept.groups, kept.selected = shown, selected

@@ -42,6 +42,7 @@ class LiveBridge(QObject):
         self.bundles = bundles
         self._add_dock = add_dock
         self.panel = None
+        self.api: str | None = None  # the MIDI system (None: COMPOSER_MIDI_API or the default)
         self.dock: QDockWidget | None = None
 
     def toggle(self, on: bool) -> None:
@@ -59,7 +60,7 @@ class LiveBridge(QObject):
         try:
             from gui.live_panel import LivePanel
 
-            panel = LivePanel(bundles=self.bundles)
+            panel = LivePanel(bundles=self.bundles, api=self.api)
         except ImportError as exc:
             self.messages.show_error(f"Live mode is not available in this installation ({exc})")
             return False

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from composer.bundle_cache import BundleCache
 from composer.errors import PortError
 from composer.playback import BUILTIN_SYNTH
+from gui.messages import for_the_app
 from gui.workers import Job, run_in_background
 
 
@@ -235,6 +236,7 @@ class LivePanel(QWidget):
         self._set_status("Stopped." if text == "stopped" else _sentence(text))
 
     def _set_status(self, text: str) -> None:
+        text = for_the_app(text)
         self.status_label.setText(text)
         self.statusChanged.emit(text)
 

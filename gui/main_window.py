@@ -22,9 +22,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, QStandardPaths, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QSettings, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QActionGroup, QCloseEvent
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QVBoxLayout, QWidget
 
 from composer.bundle_cache import BundleCache
 from composer.errors import ComposerError
@@ -38,15 +38,20 @@ from gui.file_actions import FileActions, dropped_midi
 from gui.generation_bridge import GenerationBridge
 from gui.live_bridge import LiveBridge
 from gui.messages import Messages
+from gui.notice import NoticeBar
 from gui.playback_bridge import PlaybackBridge
+from gui.preferences import PreferencesDialog, SoundPreferences
 from gui.recorder import MidiRecorder
 from gui.recording_bridge import RecordingBridge
 from gui.roll_view import PianoRollView
 from gui.takes import TakesPanel
+from gui.welcome import WelcomeHint
 from gui.window_layout import build_menus, build_status_bar, build_toolbar
 from gui.workers import Job, run_in_background
 
 APP_NAME = "composer"
+WELCOME = ("Welcome: drop a MIDI file on the window, open one (Ctrl+O) or try an example "
+           "(File › Open example)")
 AUTOSAVE_SECONDS = 30
 
 
@@ -66,13 +71,19 @@ class MainWindow(QMainWindow):
         data_dir: Path | None = None,
         autosave_seconds: float = AUTOSAVE_SECONDS,
         preload_model: bool = True,
+        midi_api: str | None = None,
     ) -> None:
+        """``midi_api``: the MIDI system for this session (``composer-gui --api``), over
+        the one chosen in Preferences."""
         super().__init__()
         self.settings = settings if settings is not None else QSettings()
+        self.preferences = SoundPreferences.load(self.settings)
+        self._midi_api_option = midi_api
         self.doc = Document(self)
         self.bundles = BundleCache()
         self.autosave = Autosave(Path(data_dir) if data_dir else app_data_dir())
-        self.messages = Messages(self)
+        self.notice_bar = NoticeBar()
+        self.messages = Messages(self, self.notice_bar)
         self.messages.errorShown.connect(self.errorShown)
         self._fitted = False
         self._jobs: set[Job] = set()
@@ -83,7 +94,13 @@ class MainWindow(QMainWindow):
         self.setDockNestingEnabled(True)
         self.view = PianoRollView(self.doc, self)
         self.roll = self.view.roll
-        self.setCentralWidget(self.view)
+        central = QWidget(self)
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.notice_bar)
+        column.addWidget(self.view, 1)
+        self.setCentralWidget(central)
 
         self.controls = GenerationControls()
         self.controls_dock = self.make_dock("Generate", self.controls, "generate_dock")
@@ -106,7 +123,8 @@ class MainWindow(QMainWindow):
         self._restore_settings()
         self.doc.new()
         self._update_title()
-        self.refresh_inputs()
+        self.recording.refresh_inputs(announce=False)  # why not: in Record's tip, not first
+        self.status(WELCOME, 0)
         if preload_model:  # warm the cache so the first Generate starts at once
             self.load_model(self.controls.model_path(), quiet=True)
 
@@ -122,8 +140,9 @@ class MainWindow(QMainWindow):
         self.tool_group.addAction(self.select_tool)
         self.tool_group.addAction(self.draw_tool)
         self.select_tool.setChecked(True)
-        self.recent_menu = build_menus(self, self.actions, [
+        menus = build_menus(self, self.actions, [
             self.controls_dock.toggleViewAction(), self.takes_dock.toggleViewAction()])
+        self.recent_menu, self.examples_menu = menus.recent, menus.examples
         toolbar = build_toolbar(self, self.actions)
         self.toolbar = toolbar.bar
         self.snap_combo, self.output_combo = toolbar.snap_combo, toolbar.output_combo
@@ -136,7 +155,12 @@ class MainWindow(QMainWindow):
         m = self.messages
         self.files = FileActions(self, self.doc, self.settings, m, self.autosave,
                                  start_job=self._start, piece_replaced=self._piece_replaced,
-                                 put_cursor=self.roll.set_cursor_beat)
+                                 put_cursor=self.roll.set_cursor_beat,
+                                 render_options=lambda: {
+                                     "soundfont": self.preferences.soundfont,
+                                     "normalize": self.preferences.normalize})
+        self.files.fill_examples_menu(self.examples_menu)
+        self.welcome = WelcomeHint(self.roll.viewport(), self.examples_menu)
         self.editing = EditActions(self, self.doc, self.roll, self.paste_action, m,
                                    snap_label=self.snap_combo.currentText,
                                    trimmed=lambda: self.discard_takes())
@@ -144,12 +168,17 @@ class MainWindow(QMainWindow):
             self.doc, self.roll, self.controls, self.takes_panel, self.takes_dock, m,
             self.actions, self.bundles, start_job=self._start,
             model_loaded=lambda: self.live.update_generation(), parent=self)
+        self.recorder.api = self.midi_api()
         self.recording = RecordingBridge(self.recorder, self.doc, self.roll, self.input_combo,
                                          self.record_action, m, self.settings, parent=self)
         self.playback = PlaybackBridge(self.doc, self.roll, self.view.ruler, self.output_combo,
-                                       self.play_action, m, self.current_take, parent=self)
+                                       self.play_action, m, self.current_take,
+                                       preferences=self.player_options,
+                                       open_preferences=lambda: self.show_preferences(),
+                                       parent=self)
         self.live = LiveBridge(self.roll, m, self.live_action, self.controls, self.bundles,
                                self._add_live_dock, parent=self)
+        self.live.api = self.midi_api()
 
     def _slots(self) -> dict:
         """What each action of :mod:`gui.actions` does (lambdas: parts made after the actions,
@@ -161,6 +190,7 @@ class MainWindow(QMainWindow):
             "save_action": lambda: self.files.save(),
             "save_as_action": lambda: self.files.save_as(),
             "export_action": lambda: self.files.export_dialog(),
+            "preferences_action": lambda: self.show_preferences(),
             "quit_action": self.close,
             "delete_action": roll.delete_selection,
             "select_all_action": roll.select_all,
@@ -184,10 +214,16 @@ class MainWindow(QMainWindow):
             "generate_action": lambda: self.generate(),
             "cancel_action": lambda: self.cancel_generation(),
             "keep_action": lambda: self.keep_take(),
+            "next_take_action": lambda: self.generation_bridge.next_take(),
+            "previous_take_action": lambda: self.generation_bridge.previous_take(),
+            "compare_action": lambda: self.generation_bridge.compare(),
+            "again_action": lambda: self.generation_bridge.make_again(),
             "continue_action": lambda: self.keep_and_continue(),
             "discard_action": lambda: self.discard_takes(),
             "live_action": lambda on: self.live.toggle(on),
             "shortcuts_action": self.show_shortcuts,
+            "readme_action": lambda: self.show_readme(),
+            "model_card_action": lambda: self.show_model_card(),
             "about_action": self.show_about,
         }
 
@@ -221,13 +257,16 @@ class MainWindow(QMainWindow):
         self.controls.cancelRequested.connect(self.cancel_generation)
         self.controls.modelChanged.connect(lambda path: self.load_model(path))
         self.controls.settingsChanged.connect(self.live.update_generation)
-        self.takes_panel.takeSelected.connect(gen.select_take)
+        self.takes_panel.takeSelected.connect(lambda _key: self.playback.take_changed())
         self.takes_panel.keepRequested.connect(self.keep_take)
         self.takes_panel.keepContinueRequested.connect(self.keep_and_continue)
         self.takes_panel.discardRequested.connect(self.discard_takes)
         self.takes_panel.playRequested.connect(self.playback.play_take)
         self.recent_menu.aboutToShow.connect(
             lambda: self.files.fill_recent_menu(self.recent_menu))
+        self.welcome.openRequested.connect(lambda: self.files.open_dialog())
+        self.doc.changed.connect(self._update_welcome)
+        self.roll.viewChanged.connect(self._update_welcome)
 
     def _start(self, name: str, work) -> Job:
         """Run ``work`` in the background; the window forgets the job when it ends."""
@@ -237,8 +276,14 @@ class MainWindow(QMainWindow):
         return job
 
     def _piece_replaced(self) -> None:
-        self.discard_takes()
+        self.generation_bridge.forget()
         self.playback.stop()
+
+    def _update_welcome(self) -> None:
+        """The first-run hint shows while the roll is empty (no notes, no take, no recording)."""
+        empty = not self.roll.has_notes()
+        if empty != self.welcome.isVisible():
+            self.welcome.setVisible(empty)
 
     # ===== what the parts offer, under the window's names =====================================
     def show_error(self, message: str, title: str = "composer") -> None:
@@ -313,6 +358,34 @@ class MainWindow(QMainWindow):
     def refresh_ports(self) -> None:
         self.refresh_inputs()
         self.playback.fill_outputs()
+
+    # ===== preferences =====================================================================
+    def midi_api(self) -> str | None:
+        """The MIDI system: ``--api`` for this session, else Preferences, else automatic."""
+        return self._midi_api_option or self.preferences.midi_api
+
+    def player_options(self) -> dict:
+        return {"api": self.midi_api(), "device": self.preferences.device,
+                "soundfont": self.preferences.soundfont}
+
+    def show_preferences(self) -> PreferencesDialog:
+        """Edit › Preferences (non-blocking); OK applies and remembers the choices."""
+        dialog = PreferencesDialog(self.preferences, self)
+        dialog.accepted.connect(lambda: self.apply_preferences(dialog.values()))
+        dialog.open()
+        return dialog
+
+    def apply_preferences(self, preferences: SoundPreferences) -> None:
+        changed = preferences != self.preferences
+        self.preferences = preferences
+        preferences.save(self.settings)
+        if not changed:
+            return
+        self.recorder.api = self.live.api = self.midi_api()
+        self.playback.reset()  # the next play opens the chosen output with the SoundFont
+        self.messages.dismiss_notice("no-sound")
+        self.refresh_ports()
+        self.status("Preferences saved")
 
     def refresh_inputs(self) -> list[str]:
         return self.recording.refresh_inputs()
@@ -432,6 +505,13 @@ class MainWindow(QMainWindow):
         s.sync()
 
     # ===== window events ===================================================================
+    def changeEvent(self, event) -> None:
+        """A new palette (a dark theme switched on): draw the icons in its colours."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "actions"):
+            action_table.refresh_icons(self, self.actions)
+            self.playback.refresh_icon()
+
     def showEvent(self, event) -> None:
         super().showEvent(event)
         if not self._fitted:
@@ -473,6 +553,24 @@ class MainWindow(QMainWindow):
         rows = action_table.shortcut_rows(self.actions)
         text = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in rows)
         QMessageBox.information(self, "Keyboard shortcuts", f"<table>{text}</table>")
+
+    def show_readme(self):
+        from gui.text_viewer import TextViewer, readme_path
+
+        viewer = TextViewer("composer — Read me", readme_path(),
+                            "The README is not installed with this copy of composer.", self)
+        viewer.open()
+        return viewer
+
+    def show_model_card(self):
+        from gui.text_viewer import TextViewer
+
+        folder = Path(self.controls.model_path())
+        card = folder / "card.md"
+        viewer = TextViewer(f"Model card — {folder.name}", card if card.is_file() else None,
+                            f"{folder} has no model card (card.md).", self)
+        viewer.open()
+        return viewer
 
     def show_about(self) -> None:
         from composer import __version__

@@ -1,9 +1,14 @@
-"""What the app tells a person: errors in a dialog, news in the status bar, questions.
+"""What the app tells a person: errors in a dialog, news in the status bar, notices,
+questions.
 
 One object, owned by the main window and handed to every part that needs to speak (file
 actions, the bridges), so none of them needs the window itself. Every failure a person can
 cause or meet ends in :meth:`Messages.show_error`: one non-blocking message box with the reason
-(on one line), and the app carries on.
+(on one line), and the app carries on. A state of the machine that stops something from working
+(no sound output) is a :meth:`Messages.notice` across the top of the roll, in full.
+
+The library words some hints for the command line ("use --api jack"); :func:`for_the_app` says
+them the app's way (Preferences) wherever the app shows library text.
 """
 
 from __future__ import annotations
@@ -13,19 +18,35 @@ from PySide6.QtWidgets import QMainWindow, QMessageBox
 
 from composer.errors import ComposerError, one_line
 
+# Command-line advice in library messages, and what it means in the app.
+APP_WORDING = (
+    ("or use --api jack with a running JACK server",
+     "or choose JACK as the MIDI system in Preferences (Ctrl+,) with a running JACK server"),
+    ("use --api jack", "choose JACK as the MIDI system in Preferences (Ctrl+,)"),
+    ("--api", "the MIDI system in Preferences"),
+)
+
+
+def for_the_app(text: str) -> str:
+    """``text`` with command-line advice turned into where the app offers the same."""
+    for cli, app in APP_WORDING:
+        text = text.replace(cli, app)
+    return text
+
 
 class Messages(QObject):
     errorShown = Signal(str)  # every message shown by show_error (observable in tests)
 
-    def __init__(self, window: QMainWindow) -> None:
+    def __init__(self, window: QMainWindow, notice_bar=None) -> None:
         super().__init__(window)
         self._window = window
+        self.notice_bar = notice_bar  # gui.notice.NoticeBar, when the window has one
         self.last_error: str | None = None
         self.error_box: QMessageBox | None = None
 
     def show_error(self, message: str, title: str = "composer") -> None:
         """Tell the person what went wrong; non-blocking, the window stays usable."""
-        message = one_line(message)
+        message = for_the_app(one_line(message))
         self.last_error = message
         self._window.statusBar().showMessage(message, 8000)
         if self.error_box is not None:
@@ -46,7 +67,19 @@ class Messages(QObject):
         return QMessageBox.StandardButton(box.exec())
 
     def status(self, message: str, ms: int = 5000) -> None:
-        self._window.statusBar().showMessage(message, ms)
+        self._window.statusBar().showMessage(for_the_app(message), ms)
+
+    def notice(self, key: str, text: str, actions=()) -> None:
+        """A lasting notice over the roll (see :mod:`gui.notice`); a status line without one."""
+        text = for_the_app(text)
+        if self.notice_bar is None:
+            self.status(text, 15000)
+        else:
+            self.notice_bar.show_notice(key, text, actions)
+
+    def dismiss_notice(self, key: str) -> None:
+        if self.notice_bar is not None:
+            self.notice_bar.dismiss(key)
 
 
 def error_text(exc: BaseException) -> str:

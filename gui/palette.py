@@ -1,8 +1,11 @@
-"""The roll's colours: the dark canvas, grid lines, and one colour per note origin.
+"""The roll's colours: the dark canvas, grid lines, one colour per note origin, and one per
+take.
 
 One place for them, because the roll, the velocity lane, the ruler, the takes list and the
-status bar's legend must agree (a take is orange everywhere). Softer notes are drawn darker
-(:func:`velocity_color`).
+status bar's legend must agree (a take has the same colour in the list and in the roll). Softer
+notes are drawn darker (:func:`velocity_color`, :func:`shade`). Takes get colours of their own
+(:func:`take_color`, by their number in the session's history), so two takes compared one after
+the other never look the same; none of them is the seed's blue or the kept notes' green.
 """
 
 from __future__ import annotations
@@ -35,7 +38,20 @@ ORIGIN_LABELS = {
     SEED: "Seed", ACCEPTED: "Kept", TAKE: "Take", PHRASE: "Live: you", ANSWER: "Live: model",
     RECORDING: "Recording",
 }
+TAKE_COLORS = (
+    QColor("#ffa53d"),  # orange (the first take: the colour a take has always had)
+    QColor("#a98bff"),  # violet
+    QColor("#e9dc4a"),  # yellow
+    QColor("#ee6fd6"),  # magenta
+    QColor("#b5e655"),  # lime
+    QColor("#ff7f66"),  # coral
+)
 VELOCITY_LEVELS = 8  # notes are batched by colour; 8 intensity steps are plenty to see dynamics
+
+
+def take_color(serial: int) -> QColor:
+    """The colour of the take numbered ``serial`` (0-based) in the session's history."""
+    return QColor(TAKE_COLORS[serial % len(TAKE_COLORS)])
 
 
 def velocity_color(origin: Origin | str, velocity: int) -> QColor:
@@ -43,7 +59,11 @@ def velocity_color(origin: Origin | str, velocity: int) -> QColor:
 
     A note of velocity 127 has exactly the origin's colour.
     """
-    base = ORIGIN_COLORS.get(origin, ORIGIN_COLORS[SEED])
+    return shade(ORIGIN_COLORS.get(origin, ORIGIN_COLORS[SEED]), velocity)
+
+
+def shade(base: QColor, velocity: int) -> QColor:
+    """``base`` for a note of full velocity, fading toward the background when soft."""
     level = min(max((int(velocity) * VELOCITY_LEVELS + 126) // 127, 1), VELOCITY_LEVELS)
     f = 0.35 + 0.65 * level / VELOCITY_LEVELS
     return QColor(

@@ -43,6 +43,7 @@ from gui.palette import (  # noqa: F401 - BACKGROUND, PLAYHEAD: also read from h
     SUB_LINE,
     velocity_color,
 )
+from gui.palette import shade as shade_of
 from gui.roll_drags import (
     HIGHEST,
     LOWEST,
@@ -104,6 +105,7 @@ class PianoRoll(QAbstractScrollArea):
         self.cursor_beat = 0.0
         self.take_span: tuple[float, float] | None = None
         self._overlays: dict[str, list[Note]] = {}
+        self._overlay_colors: dict[str, QColor] = {}  # an overlay's own colour (each take)
         self._index = _Index([])
         self._drag: Drag | None = None
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -129,8 +131,13 @@ class PianoRoll(QAbstractScrollArea):
     def sizeHint(self) -> QSize:
         return QSize(800, 500)
 
-    def set_overlay(self, name: str, notes) -> None:
-        """Show read-only notes (a take, live notes); an empty list removes the overlay."""
+    def set_overlay(self, name: str, notes, color: QColor | None = None) -> None:
+        """Show read-only notes (a take, live notes); an empty list removes the overlay.
+        ``color``: its own colour (each take has one), else its origin's."""
+        if color is None:
+            self._overlay_colors.pop(name, None)
+        else:
+            self._overlay_colors[name] = QColor(color)
         if notes:
             self._overlays[name] = list(notes)
         else:
@@ -139,6 +146,16 @@ class PianoRoll(QAbstractScrollArea):
 
     def overlay(self, name: str) -> list[Note]:
         return list(self._overlays.get(name, ()))
+
+    def origin_color(self, origin: Origin | str) -> QColor:
+        """The full-velocity colour of notes of ``origin`` (an overlay's own, if it has one)."""
+        color = self._overlay_colors.get(origin)
+        return QColor(color) if color is not None else QColor(
+            ORIGIN_COLORS.get(origin, ORIGIN_COLORS[SEED]))
+
+    def has_notes(self) -> bool:
+        """Whether anything is drawn: the piece's notes or an overlay (a take, a recording)."""
+        return bool(self._index.items)
 
     def set_take_span(self, span: tuple[float, float] | None) -> None:
         self.take_span = span
@@ -315,7 +332,7 @@ class PianoRoll(QAbstractScrollArea):
         self._paint_grid(painter, rect)
         if self.take_span:
             x0, x1 = self.beat_to_x(self.take_span[0]), self.beat_to_x(self.take_span[1])
-            shade = QColor(ORIGIN_COLORS[TAKE])
+            shade = self.origin_color(TAKE)
             shade.setAlpha(22)
             painter.fillRect(QRectF(x0, 0, x1 - x0, rect.height()), shade)
         self._paint_notes(painter, rect)
@@ -400,12 +417,12 @@ class PianoRoll(QAbstractScrollArea):
                 True)
         border_pens: dict[Origin, QPen] = {}
         for (origin, velocity, selected), rects in groups.items():
-            fill = velocity_color(origin, velocity)
+            fill = shade_of(self.origin_color(origin), velocity)
             if selected:
                 fill = fill.lighter(135)
             pen = border_pens.get(origin)
             if pen is None:
-                pen = QPen(ORIGIN_COLORS.get(origin, ORIGIN_COLORS[SEED]).darker(170), 1)
+                pen = QPen(self.origin_color(origin).darker(170), 1)
                 pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
                 border_pens[origin] = pen
             painter.setPen(pen)

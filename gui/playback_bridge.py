@@ -2,13 +2,20 @@
 
 The player itself (``gui.player.QtPlayer``, a Qt face over :class:`composer.playback.Player`)
 is imported on first use, so the app starts fast and still runs when playback cannot work
-(no sound card: it says so once and export keeps working). Three things can be played: the
-piece with the selected take from the play cursor (Space), only the seed, or the take with the
-bar before it for context.
+(no sound card: a notice over the roll says so in full, and every later Space press shows it
+again; MIDI outputs and export keep working). Three things can be played: the piece with the
+selected take from the play cursor (Space), only the seed, or the take with the bar before it
+for context. Selecting another take while playing goes on from the same spot with the new
+take, so two takes can be compared (A/B) as they play.
+
+The player is made with the Preferences' sound output, SoundFont and MIDI system
+(``preferences()``: keyword arguments of ``QtPlayer``); :meth:`reset` drops it after they
+change.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject
@@ -22,6 +29,7 @@ from gui.messages import Messages
 from gui.piano_roll import PianoRoll
 
 BUILT_IN_SYNTH = "Built-in synth"
+NO_SOUND = "no-sound"  # the notice's key
 
 
 class PlaybackBridge(QObject):
@@ -30,7 +38,10 @@ class PlaybackBridge(QObject):
 
     def __init__(self, doc: Document, roll: PianoRoll, ruler: QWidget,
                  output_combo: QComboBox, play_action: QAction, messages: Messages,
-                 current_take: Callable[[], object], parent: QObject | None = None) -> None:
+                 current_take: Callable[[], object], *,
+                 preferences: Callable[[], dict] = dict,
+                 open_preferences: Callable[[], object] | None = None,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.doc = doc
         self.roll = roll
@@ -39,8 +50,12 @@ class PlaybackBridge(QObject):
         self.play_action = play_action
         self.messages = messages
         self.current_take = current_take
+        self._preferences = preferences
+        self._open_preferences = open_preferences
         self._player = None
         self.unavailable: str | None = None  # why there is no player at all, if so
+        self.no_sound: str | None = None  # why the built-in synth cannot sound, if so
+        self._playing_icon = False
         output_combo.addItem(BUILT_IN_SYNTH)
 
     # ----- the player --------------------------------------------------------------------
@@ -51,7 +66,7 @@ class PlaybackBridge(QObject):
         try:
             from gui.player import QtPlayer
 
-            player = QtPlayer(self)
+            player = QtPlayer(self, **self._preferences())
         except ImportError as exc:
             self.unavailable = f"Playback is not available in this installation ({exc})"
         except ComposerError as exc:
@@ -104,9 +119,12 @@ class PlaybackBridge(QObject):
             self.messages.show_error(str(exc), "Playback")
             self.fill_outputs()
             return False
-        if started is False:  # no sound card: audioUnavailable has said why
+        if started is False:  # no sound card: audioUnavailable said why, the first time
+            self._tell_no_sound()
             return False
-        self._set_icon("SP_MediaPause")
+        self.no_sound = None
+        self.messages.dismiss_notice(NO_SOUND)
+        self._set_icon(playing=True)
         self.messages.status(f"Playing {what}", 3000)
         return True
 
@@ -148,6 +166,20 @@ class PlaybackBridge(QObject):
             self._player.stop()
         self._finished()
 
+    def take_changed(self) -> None:
+        """Another take was selected: while playing, go on from the same spot with it."""
+        if not self.is_playing() or self.roll.playhead is None:
+            return
+        self.play(self.piece_with_take(), self.roll.playhead, "from here with the new take")
+
+    def reset(self) -> None:
+        """Forget the player (the preferences changed): the next play makes a new one."""
+        self.stop()
+        self.shutdown()
+        self._player = None
+        self.unavailable = None
+        self.no_sound = None
+
     def shutdown(self) -> None:
         """Stop and let go of the sound card or MIDI port."""
         if self._player is not None:
@@ -164,10 +196,16 @@ class PlaybackBridge(QObject):
     def _finished(self) -> None:
         self.roll.set_playhead(None)
         self.ruler.update()
-        self._set_icon("SP_MediaPlay")
+        self._set_icon(playing=False)
 
-    def _set_icon(self, name: str) -> None:
-        self.play_action.setIcon(icons.standard(self.ruler, name))
+    def _set_icon(self, playing: bool) -> None:
+        self._playing_icon = playing
+        self.refresh_icon()
+
+    def refresh_icon(self) -> None:
+        """Play or pause, in the colours of the window's palette."""
+        ink = icons.Ink.of(self.roll.window())
+        self.play_action.setIcon(icons.pause(ink) if self._playing_icon else icons.play(ink))
 
     def _error(self, message: str) -> None:
         self._finished()
@@ -175,5 +213,28 @@ class PlaybackBridge(QObject):
         self.fill_outputs()  # a port that has gone leaves the list
 
     def _audio_unavailable(self, reason: str) -> None:
-        self.messages.status(f"No sound card: {reason}. MIDI outputs and export still work.",
-                           10000)
+        self.no_sound = reason
+        self._tell_no_sound()
+
+    def _tell_no_sound(self) -> None:
+        """One clear notice (again at every try), and a short line in the status bar."""
+        reason = self.no_sound or "the sound output cannot be opened"
+        actions = [("Try again", self._try_again)]
+        if self._open_preferences is not None:
+            actions.insert(0, ("Preferences…", self._open_preferences))
+        self.messages.notice(
+            NO_SOUND,
+            "<b>No sound output.</b> The built-in synth cannot play: "
+            f"{html.escape(reason)}.<br>You can still play to a MIDI output (the box next to "
+            "Stop), export the piece as MIDI or WAV (Ctrl+E), or choose another sound output "
+            "in Preferences.", actions)
+        self.messages.status("Cannot play: no sound output (see the notice above the roll)",
+                             8000)
+
+    def _try_again(self) -> None:
+        from composer.playback import rescan_audio_devices
+
+        rescan_audio_devices()
+        self.reset()
+        self.messages.dismiss_notice(NO_SOUND)
+        self.play_all()

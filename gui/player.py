@@ -41,10 +41,16 @@ class QtPlayer(QObject):
     _error = Signal(int, str)
 
     def __init__(self, parent: QObject | None = None, *, api: str | None = None,
-                 synth: str = "auto") -> None:
+                 synth: str = "auto", device: str | None = None,
+                 soundfont: str | None = None) -> None:
+        """``api``: the MIDI system (None: ``COMPOSER_MIDI_API`` or rtmidi's default);
+        ``device``: the sound output (None: the system's default); ``soundfont``: the
+        built-in synth's SoundFont (None: :func:`composer.audio.soundfont_path`)."""
         super().__init__(parent)
         self.api = api
         self.synth = synth
+        self.device = device
+        self.soundfont = soundfont
         self._output = None
         self._output_name: str | None = None
         self._player: Player | None = None
@@ -122,7 +128,8 @@ class QtPlayer(QObject):
         if self._output is not None and self._output_name == name == BUILTIN_SYNTH:
             return self._output
         self._close_output()
-        self._output = open_output(name, api=self.api, synth=self.synth)
+        self._output = open_output(name, api=self.api, synth=self.synth, device=self.device,
+                                   soundfont=self.soundfont)
         self._output_name = name
         return self._output
 

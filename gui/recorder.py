@@ -18,9 +18,9 @@ from composer import ports
 from composer.notes import Note
 
 
-def input_names() -> list[str]:
+def input_names(api: str | None = None) -> list[str]:
     """MIDI input ports, or PortError saying why there are none to be had."""
-    return list(dict.fromkeys(ports.list_ports().inputs))
+    return list(dict.fromkeys(ports.list_ports(api).inputs))
 
 
 class MidiRecorder(QObject):
@@ -31,6 +31,7 @@ class MidiRecorder(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self.api: str | None = None  # the MIDI system (None: COMPOSER_MIDI_API or the default)
         self._port = None
         self._t0 = 0.0
         self._start_beat = 0.0
@@ -49,7 +50,7 @@ class MidiRecorder(QObject):
         self._open.clear()
         self._notes = []
         if port_name is not None:
-            self._port = ports.open_input(port_name, callback=self._callback)
+            self._port = ports.open_input(port_name, api=self.api, callback=self._callback)
         self._t0 = time.monotonic()
 
     def stop(self) -> list[Note]:

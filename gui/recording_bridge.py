@@ -16,7 +16,7 @@ from composer.errors import PortError
 from composer.notes import Note
 from gui import grid
 from gui.document import RECORDING, SEED, Document
-from gui.messages import Messages
+from gui.messages import Messages, for_the_app
 from gui.piano_roll import PianoRoll
 from gui.recorder import MidiRecorder, input_names
 
@@ -41,13 +41,15 @@ class RecordingBridge(QObject):
         self.timer.timeout.connect(self._tick)
         recorder.notesChanged.connect(lambda notes: roll.set_overlay(RECORDING, notes))
 
-    def refresh_inputs(self) -> list[str]:
-        """List MIDI inputs; with none (or no MIDI system) say so and disable recording."""
+    def refresh_inputs(self, announce: bool = True) -> list[str]:
+        """List MIDI inputs; with none (or no MIDI system) disable recording and say why: in
+        the Record button's tip always, in the status bar too when ``announce`` (not at start:
+        a first-time user's first message should not be about a missing MIDI system)."""
         try:
-            names = input_names()
+            names = input_names(self.recorder.api)
             reason = "no MIDI keyboard connected"
         except PortError as exc:
-            names, reason = [], str(exc)
+            names, reason = [], for_the_app(str(exc))
         combo, action = self.input_combo, self.record_action
         current = combo.currentText() or self.settings.value("input", "")
         combo.clear()
@@ -63,7 +65,8 @@ class RecordingBridge(QObject):
             combo.setToolTip(reason)
             action.setEnabled(False)
             action.setToolTip(f"Recording needs a MIDI keyboard: {reason}")
-            self.messages.status(f"No MIDI input: {reason}. Open or draw a seed instead.", 8000)
+            if announce:
+                self.messages.status(f"No MIDI input: {reason}", 15000)
         self.reason = reason
         return names
 

@@ -4,7 +4,7 @@ zoomed with it (they follow its ``viewChanged``)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPen
+from PySide6.QtGui import QFont, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
 from gui import grid
@@ -16,7 +16,6 @@ from gui.palette import (
     KEY_LINE,
     KEYS_BACKGROUND,
     KEYS_EDGE,
-    ORIGIN_COLORS,
     PLAYHEAD,
     RULER_BACKGROUND,
     RULER_LABEL,
@@ -95,7 +94,7 @@ class Ruler(QWidget):
         first, last = roll.visible_beats()
         if roll.take_span:
             x0, x1 = roll.beat_to_x(roll.take_span[0]), roll.beat_to_x(roll.take_span[1])
-            shade = QColor(ORIGIN_COLORS[TAKE])
+            shade = roll.origin_color(TAKE)
             shade.setAlpha(70)
             painter.fillRect(QRectF(x0, 0, x1 - x0, self.height()), shade)
         font = QFont(self.font())

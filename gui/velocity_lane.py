@@ -22,7 +22,7 @@ from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
 from composer.notes import clamp_velocity
-from gui.palette import SELECTED_EDGE, velocity_color
+from gui.palette import SELECTED_EDGE
 from gui.piano_roll import PianoRoll
 
 HIT_PX = 4.0  # how close (in pixels) the mouse must be to a stem to change it
@@ -97,7 +97,7 @@ class VelocityLane(QWidget):
             x = round(roll.beat_to_x(it.start)) + 0.5
             y = self.velocity_to_y(velocity)
             selected = it.note_id is not None and it.note_id in roll.selection
-            colour = velocity_color(it.origin, 127)
+            colour = roll.origin_color(it.origin)
             if it.note_id is None:
                 colour.setAlpha(150)  # the take on trial: shown, not editable
             painter.setPen(QPen(SELECTED_EDGE if selected else colour, 2 if selected else 1))

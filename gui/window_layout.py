@@ -61,15 +61,25 @@ class StatusWidgets:
     legend_label: QLabel
 
 
+@dataclass(frozen=True)
+class Menus:
+    recent: QMenu  # File › Open recent (filled when it is shown)
+    examples: QMenu  # File › Open example (the bundled seeds; also on the empty roll)
+
+
 def build_menus(window: QMainWindow, a: dict[str, QAction], dock_toggles: list[QAction]
-                ) -> QMenu:
-    """The menu bar; returns File › Open recent (filled when it is shown)."""
+                ) -> Menus:
+    """The menu bar, and the submenus the window fills."""
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
     file_menu.addActions([a["new_action"], a["open_action"]])
+    examples_menu = file_menu.addMenu("Open e&xample")
+    examples_menu.setToolTipsVisible(True)
     recent_menu = file_menu.addMenu("Open &recent")
     file_menu.addSeparator()
     file_menu.addActions([a["save_action"], a["save_as_action"], a["export_action"]])
+    file_menu.addSeparator()
+    file_menu.addAction(a["preferences_action"])
     file_menu.addSeparator()
     file_menu.addAction(a["quit_action"])
     edit_menu = bar.addMenu("&Edit")
@@ -94,10 +104,15 @@ def build_menus(window: QMainWindow, a: dict[str, QAction], dock_toggles: list[Q
     generate_menu = bar.addMenu("&Generate")
     generate_menu.addActions([a["generate_action"], a["cancel_action"]])
     generate_menu.addSeparator()
+    generate_menu.addActions([a["next_take_action"], a["previous_take_action"],
+                              a["compare_action"], a["again_action"]])
+    generate_menu.addSeparator()
     generate_menu.addActions([a["keep_action"], a["continue_action"], a["discard_action"]])
     help_menu = bar.addMenu("&Help")
+    help_menu.addActions([a["readme_action"], a["model_card_action"]])
+    help_menu.addSeparator()
     help_menu.addActions([a["shortcuts_action"], a["about_action"]])
-    return recent_menu
+    return Menus(recent_menu, examples_menu)
 
 
 def build_toolbar(window: QMainWindow, a: dict[str, QAction]) -> Toolbar:

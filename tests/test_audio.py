@@ -22,6 +22,7 @@ from composer.audio import (
     piece_messages,
     render,
     render_wav,
+    write_wav,
 )
 from composer.cli import main
 from composer.errors import AudioError
@@ -52,7 +53,7 @@ def rms(pcm: np.ndarray, start: float, end: float, rate: int = RATE) -> float:
 @pytest.mark.parametrize("synth", ALL_SYNTHS)
 def test_render_is_audible_and_as_long_as_the_piece(synth):
     piece = read_midi(KNOWN)
-    pcm = render(piece, RATE, synth=synth)
+    pcm = render(piece, RATE, synth=synth, normalize=True)
     seconds = piece.seconds_at(piece.end_beat)
     assert seconds == pytest.approx(10.1, abs=0.05)  # the tempo map, not 15.25 beats at 120
     assert pcm.shape == (round((seconds + TAIL_SECONDS) * RATE), 2)
@@ -152,7 +153,8 @@ def test_messages_follow_the_tempo_map_and_start_beat():
 @pytest.mark.parametrize("synth", ALL_SYNTHS)
 def test_render_wav_writes_a_readable_file(tmp_path, synth):
     piece = read_midi(KNOWN)
-    path = render_wav(piece, tmp_path / "out.wav", sample_rate=RATE, synth=synth)
+    path = render_wav(piece, tmp_path / "out.wav", sample_rate=RATE, synth=synth,
+                      normalize=True)
     assert path == tmp_path / "out.wav"
     assert [p.name for p in tmp_path.iterdir()] == ["out.wav"]  # no temporary file left
     with wave.open(str(path), "rb") as wav:
@@ -163,6 +165,35 @@ def test_render_wav_writes_a_readable_file(tmp_path, synth):
     level, peak = loudness(pcm)
     assert peak == pytest.approx(TARGET_PEAK, abs=0.01)
     assert level > 0.02
+
+
+def _at_velocity(piece: Piece, velocity: int) -> Piece:
+    return replace(piece, notes=tuple(replace(n, velocity=velocity) for n in piece.notes))
+
+
+@pytest.mark.parametrize("synth", ALL_SYNTHS)
+def test_renders_keep_the_music_s_dynamics_unless_normalizing(tmp_path, synth):
+    """A quiet take must not come out as loud as a loud one (issue 14): no normalization
+    unless asked, and asked, both peak at -1 dBFS."""
+    piece = read_midi(KNOWN)
+    quiet = write_wav(_at_velocity(piece, 35), tmp_path / "quiet.wav", RATE, synth)
+    loud = write_wav(_at_velocity(piece, 115), tmp_path / "loud.wav", RATE, synth)
+    assert quiet.peak < loud.peak * 0.6 and quiet.rms < loud.rms * 0.6
+    assert loud.peak <= TARGET_PEAK + 0.01  # never clipped
+    assert loudness(render(_at_velocity(piece, 35), RATE, synth=synth))[1] == pytest.approx(
+        quiet.peak, abs=2e-4)  # the same level in memory as in the file
+    both = [write_wav(_at_velocity(piece, v), tmp_path / f"n{v}.wav", RATE, synth,
+                      normalize=True) for v in (35, 115)]
+    assert [info.peak for info in both] == pytest.approx([TARGET_PEAK] * 2, abs=0.01)
+
+
+def test_a_render_that_would_clip_is_brought_down_not_clipped():
+    chord = Piece(notes=tuple(Note(0.0, 2.0, p, 127) for p in range(40, 88, 2)))
+    raw = np.concatenate(list(audio.render_blocks(chord, RATE, "additive")))
+    assert np.abs(raw).max() > 1.0  # this many loud voices clip as played
+    pcm = render(chord, RATE, synth="additive")
+    assert loudness(pcm)[1] == pytest.approx(TARGET_PEAK, rel=1e-3)
+    assert np.allclose(pcm * (np.abs(raw).max() / TARGET_PEAK), raw, atol=1e-4)  # scaled
 
 
 def test_long_renders_stream_in_two_passes(tmp_path, monkeypatch):

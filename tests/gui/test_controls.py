@@ -4,7 +4,7 @@ remembers them in QSettings, and it announces models and changes."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 
 from composer.bundle import default_model_dir
 from gui.controls import OTHER, GenerationControls
@@ -35,7 +35,7 @@ def test_values_become_generation_settings(controls):
     settings = controls.settings()
     assert (settings.temperature, settings.top_k, settings.bars, settings.takes,
             settings.random_seed, settings.key_lock) == (0.65, 20, 4.5, 2, 1234, True)
-    assert controls.temperature_label.text() == "0.65"
+    assert controls.temperature_box.text() == "0.65"
     settings.validate()
 
 
@@ -117,3 +117,68 @@ def test_a_damaged_settings_file_keeps_the_defaults(qtbot, tmp_path):
     qtbot.addWidget(widget)
     widget.restore(QSettings(str(path), QSettings.Format.IniFormat))
     assert widget.settings().temperature == 1.0 and widget.settings().takes == 3
+
+
+def test_temperature_can_be_typed_and_follows_the_slider(controls, qtbot):
+    box = controls.temperature_box
+    box.selectAll()
+    qtbot.keyClicks(box, "0.45")
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert controls.temperature.value() == 45 and controls.settings().temperature == 0.45
+    controls.temperature.setValue(150)  # the slider moved: the box shows it
+    assert box.value() == 1.5 and controls.settings().temperature == 1.5
+
+
+def test_style_composer_and_seed_memory_reach_the_settings_as_the_cli_s_options(controls):
+    from composer.conditioning import Conditioning
+    from composer.seed_memory import DEFAULT_STRENGTH
+
+    assert not controls.style_combo.isEnabled()  # no model yet: nothing to choose from
+    settings = controls.settings()
+    assert (settings.style, settings.composer, settings.seed_memory) == (
+        None, None, DEFAULT_STRENGTH)
+    controls.set_conditioning(Conditioning(composers=("unknown", "chopin", "mozart")))
+    styles = [controls.style_combo.itemData(i) for i in range(controls.style_combo.count())]
+    assert styles == ["", "piano", "chorale", "polyphony", "strings", "other"]
+    assert controls.style_combo.currentText().startswith("Automatic")
+    assert [controls.composer_combo.itemText(i) for i in range(3)] == ["Any", "Chopin",
+                                                                      "Mozart"]
+    controls.style_combo.setCurrentIndex(styles.index("piano"))
+    controls.composer_combo.setCurrentIndex(1)
+    controls.seed_memory.setValue(0.25)
+    settings = controls.settings()
+    assert (settings.style, settings.composer, settings.seed_memory) == ("piano", "chopin",
+                                                                         0.25)
+    settings.validate()
+    controls.seed_memory.setValue(0.0)
+    assert controls.seed_memory.text() == "off" and controls.settings().seed_memory == 0.0
+
+
+def test_style_and_composer_are_remembered_until_a_model_offers_them(controls, qtbot,
+                                                                      tmp_path):
+    from composer.conditioning import Conditioning
+
+    knows = Conditioning(composers=("unknown", "chopin"))
+    controls.set_conditioning(knows)
+    controls.style_combo.setCurrentIndex(controls.style_combo.findData("strings"))
+    controls.composer_combo.setCurrentIndex(controls.composer_combo.findData("chopin"))
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    controls.save(settings)
+    again = GenerationControls()
+    qtbot.addWidget(again)
+    again.restore(settings)
+    assert again.settings().style is None  # no model loaded yet
+    again.set_conditioning(knows)  # the model arrives
+    assert (again.settings().style, again.settings().composer) == ("strings", "chopin")
+
+
+def test_generate_says_why_it_is_off(controls):
+    controls.set_ready("Generate needs notes to continue")
+    assert not controls.generate_button.isEnabled()
+    assert controls.generate_button.toolTip() == "Generate needs notes to continue"
+    assert controls.ready_label.isVisible()
+    controls.set_busy(True)
+    controls.set_busy(False)
+    assert not controls.generate_button.isEnabled()  # still nothing to continue
+    controls.set_ready("")
+    assert controls.generate_button.isEnabled() and not controls.ready_label.isVisible()

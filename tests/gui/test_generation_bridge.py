@@ -31,7 +31,6 @@ def test_keep_in_the_window_is_one_step_and_undoes(window, qtbot):
     take = take_of([Note(4.0, 5.0, 60, 80), Note(5.0, 6.0, 62, 80)], [PedalSpan(4.0, 6.0)])
     bridge = window.generation_bridge
     bridge._takes_ready([take])
-    bridge.select_take(0)
     steps = window.doc.undo_stack.count()
     assert window.keep_take()
     assert window.doc.undo_stack.count() == steps + 1

@@ -73,10 +73,11 @@ def test_generate_keeps_the_window_responsive_then_keep_and_export(
     assert max(gaps) < max(0.5, elapsed / 2), (elapsed, max(gaps))
     takes = ready.args[0]
     assert len(takes) == 2 and all(t.start_beat >= 8.0 for t in takes)
-    assert window.takes_panel.list.count() == 2
-    assert window.takes_panel.list.item(0).text().startswith("Take 1  —  ")
+    assert window.takes_panel.keys() == [(1, 0), (1, 1)]
+    assert window.takes_panel.list.item(0).text().startswith("Generation 1: 2 takes")
+    assert window.takes_panel.list.item(1).text().startswith("Take 1  —  ")
     assert window.roll.overlay(TAKE) == list(takes[0].notes)
-    window.takes_panel.list.setCurrentRow(1)
+    window.takes_panel.list.setCurrentRow(2)
     assert window.roll.overlay(TAKE) == list(takes[1].notes)
     assert window.controls.generate_button.isEnabled()
 
@@ -174,7 +175,7 @@ def test_settings_persist(make_window):
     first.snap_combo.setCurrentText("1/8")
     first.shutdown()
     second = make_window()
-    assert second.controls.temperature_label.text() == "1.35"
+    assert second.controls.temperature_box.text() == "1.35"
     assert second.controls.takes.value() == 5 and second.controls.key_lock.isChecked()
     assert second.roll.snap_beats == 0.5
     settings = second.controls.settings()
@@ -234,9 +235,10 @@ def test_the_built_in_synth_plays_or_says_there_is_no_sound_card(window, seed_fi
         assert not window.playback.is_playing()
     else:
         assert not started
-        qtbot.waitUntil(lambda: "No sound card" in window.statusBar().currentMessage(),
-                        timeout=5000)
-        assert window.last_error is None  # a status message, not an error box
+        qtbot.waitUntil(window.notice_bar.isVisible, timeout=5000)
+        assert "No sound output" in window.notice_bar.text.text()
+        assert "Cannot play" in window.statusBar().currentMessage()
+        assert window.last_error is None  # a notice, not an error box
         assert window.roll.playhead is None
 
 
@@ -335,3 +337,33 @@ def test_time_signature_box_changes_the_metre(window, seed_file, tmp_path):
     assert [rn.note for rn in window.doc.notes.values()] == list(SEED_NOTES)  # notes stay
     window.undo_action.trigger()
     assert combo.currentText() == "4/4" and window.doc.undo_stack.count() == 1
+
+
+def test_save_as_from_the_menu_and_its_keys_writes_the_file(window, seed_file, tmp_path,
+                                                            monkeypatch, qtbot):
+    """File › Save As… and Ctrl+Shift+S (the real action; the native dialog cannot run
+    offscreen, so its static call answers with a path)."""
+    from PySide6.QtWidgets import QFileDialog
+
+    window.open_file(seed_file)
+    asked = []
+    targets = iter([tmp_path / "from-menu.mid", tmp_path / "from-keys"])
+
+    def answer(parent, caption, suggestion, filters):
+        asked.append(suggestion)
+        return str(next(targets)), filters
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(answer))
+    file_menu = window.menuBar().actions()[0].menu()
+    assert window.save_as_action in file_menu.actions()
+    window.save_as_action.trigger()  # as a click on the menu item does (with checked=False)
+    assert window.last_error is None
+    assert asked == [str(seed_file.with_name("seed-continued.mid"))]
+    assert read_midi(tmp_path / "from-menu.mid").notes == SEED_NOTES
+    assert window.windowTitle() == "from-menu.mid[*] — composer"
+    window.activateWindow()
+    window.roll.setFocus()
+    QTest.keySequence(window.windowHandle(), "Ctrl+Shift+S")
+    qtbot.waitUntil(lambda: (tmp_path / "from-keys.mid").exists(), timeout=3000)
+    assert read_midi(tmp_path / "from-keys.mid").notes == SEED_NOTES  # .mid added
+    assert not window.doc.is_modified() and window.last_error is None

@@ -1,0 +1,105 @@
+"""The session's takes: every generation's takes, each with the settings that made it.
+
+Plain data, no widgets: the takes panel shows it, the generation bridge grows it. A take can be
+made again alone because :mod:`composer.generate` seeds take ``k`` of a generation by
+``(random seed, k)`` whatever the batch (``GenerationSettings.first_take``): the settings kept
+with each take carry the concrete random seed (the app picks one when none is fixed), and
+:func:`take_alone` turns them into the settings of that one take.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # composer.generate is imported when the first generation runs
+    from composer.generate import GenerationSettings, Take
+
+MAX_RANDOM_SEED = 2**31 - 1
+
+
+def concrete_seed(settings: GenerationSettings) -> GenerationSettings:
+    """``settings`` with a random seed of its own (a new one when none is fixed), so every take
+    of the generation can be made again."""
+    if settings.random_seed is not None:
+        return settings
+    return replace(settings, random_seed=secrets.randbelow(MAX_RANDOM_SEED + 1))
+
+
+def take_alone(settings: GenerationSettings, index: int) -> GenerationSettings:
+    """The settings that make take ``index`` (0-based, as :attr:`Take.index`) of a generation
+    with ``settings`` again, alone: the same random seed, one take, starting at ``index``."""
+    return replace(settings, takes=1, first_take=index)
+
+
+@dataclass(frozen=True)
+class TakeRecord:
+    """One take of the history, with how it was made."""
+
+    take: Take
+    generation: int  # 1-based number of the generation it came from
+    settings: GenerationSettings  # as generated (a concrete random seed)
+    serial: int  # 0-based number among all takes of the session (its colour)
+    model: str = ""
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self.generation, self.take.index)
+
+    @property
+    def label(self) -> str:
+        return f"Take {self.take.index + 1}"
+
+    def alone(self) -> GenerationSettings:
+        return take_alone(self.settings, self.take.index)
+
+    def describe(self) -> str:
+        """Its settings in words, for the list's tooltip."""
+        s = self.settings
+        lines = [f"Generation {self.generation}, take {self.take.index + 1}"
+                 + (f" (model {self.model})" if self.model else ""),
+                 f"random seed {s.random_seed}, take {self.take.index + 1} "
+                 "(Make again gives the same notes)",
+                 f"temperature {s.temperature:.2f}, top-p {s.top_p:.2f}, "
+                 f"top-k {s.top_k or 'off'}",
+                 f"style {style_text(s, self.take)}, composer {s.composer or 'any'}",
+                 f"seed memory {s.seed_memory:.2f}" + (", key lock" if s.key_lock else ""),
+                 f"beats {self.take.start_beat:g}–{self.take.end_beat:g}, "
+                 f"{len(self.take.notes)} notes, {len(self.take.ids)} events"]
+        return "\n".join(lines)
+
+
+def style_text(settings: GenerationSettings, take: Take | None = None) -> str:
+    """"piano" (chosen), "piano (automatic)" (chosen from the seed) or "automatic"."""
+    chosen = take.style if take is not None else None
+    if settings.style is not None:
+        return settings.style
+    return f"{chosen} (automatic)" if chosen else "automatic"
+
+
+@dataclass(frozen=True)
+class TakeGroup:
+    """The takes of one generation."""
+
+    number: int
+    settings: GenerationSettings
+    records: tuple[TakeRecord, ...]
+    model: str = ""
+    again: bool = False  # one take made again alone
+
+    def headline(self) -> str:
+        s = self.settings
+        count = len(self.records)
+        what = (f"{self.records[0].label} again" if self.again and count == 1
+                else f"{count} take{'s' if count != 1 else ''}")
+        style = style_text(s, self.records[0].take if self.records else None)
+        return (f"Generation {self.number}: {what} · T {s.temperature:.2f} · "
+                f"top-p {s.top_p:.2f} · {style} · random seed {s.random_seed}")
+
+
+def make_group(number: int, takes, settings: GenerationSettings, first_serial: int,
+               model: str = "", again: bool = False) -> TakeGroup:
+    records = tuple(TakeRecord(take, number, settings, first_serial + i, model)
+                    for i, take in enumerate(takes))
+    return TakeGroup(number, settings, records, model, again)
