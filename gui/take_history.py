@@ -89,13 +89,15 @@ class TakeGroup:
     again: bool = False  # one take made again alone
 
     def headline(self) -> str:
+        """Two lines: which generation, and the settings that tell it from the others."""
         s = self.settings
         count = len(self.records)
         what = (f"{self.records[0].label} again" if self.again and count == 1
                 else f"{count} take{'s' if count != 1 else ''}")
         style = style_text(s, self.records[0].take if self.records else None)
-        return (f"Generation {self.number}: {what} · T {s.temperature:.2f} · "
-                f"top-p {s.top_p:.2f} · {style} · random seed {s.random_seed}")
+        return (f"Generation {self.number}: {what} · random seed {s.random_seed}\n"
+                f"T {s.temperature:.2f} · top-p {s.top_p:.2f} · "
+                f"{style.replace('(automatic)', '(auto)')}")
 
 
 def make_group(number: int, takes, settings: GenerationSettings, first_serial: int,
