@@ -61,7 +61,7 @@ def test_every_generation_is_listed_newest_first_with_its_settings(panel, qtbot)
                         "T 0.80 · top-p 0.90 · piano (auto)")
     assert panel.keys() == [(2, 0), (2, 1), (2, 2), (1, 0), (1, 1)]
     tip = panel.list.item(6).toolTip()  # generation 1, take 2
-    assert "random seed 11, take 2" in tip and "temperature 0.80" in tip
+    assert "its random seed 12 (generation's 11, take 2)" in tip and "temperature 0.80" in tip
     assert "style piano (automatic)" in tip and "9 events" in tip
     # A heading cannot be selected; each take has its own colour, the same as in the roll.
     selectable = Qt.ItemFlag.ItemIsSelectable
@@ -119,6 +119,14 @@ def test_clearing_reports_no_selection(panel, qtbot):
     with qtbot.waitSignal(panel.takeSelected, timeout=1000) as chosen:
         panel.set_history([])
     assert chosen.args == [None] and panel.placeholder.isVisible()
+
+
+def test_each_take_has_a_random_seed_of_its_own():
+    from gui.take_history import take_seed
+
+    first, second = history()
+    assert [r.random_seed for r in first.records + second.records] == [11, 12, 99, 100, 101]
+    assert take_seed(2**32 - 1, 1) == 0  # 32-bit, as --random-seed takes
 
 
 def test_a_take_alone_keeps_its_random_seed_and_number():
