@@ -1,7 +1,8 @@
 """``composer-gui [FILE.mid]``: start the desktop app (also ``python -m gui``).
 
-``--screenshot OUT.png`` renders the main window (1280x800 by default) after opening FILE, and
-with ``--generate`` after generating a take, then exits: it works without a screen
+``--screenshot OUT.png`` renders the main window (1280x800 by default) after opening FILE (none:
+the first-run window), and with ``--generate`` after generating takes (``--generations N``: N
+times, to show the takes history), then exits: it works without a screen
 (``QT_QPA_PLATFORM=offscreen``) and makes the picture in the README. Screenshots use throwaway
 settings, so they neither read nor change the user's.
 """
@@ -42,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--generate", action="store_true",
                         help="generate takes right after opening FILE (with --screenshot: "
                              "show them in the picture)")
+    parser.add_argument("--generations", type=int, default=1, metavar="N",
+                        help="with --generate: generate N times (the takes history shows "
+                             "every generation; with --random-seed S the n-th uses S+n-1)")
     parser.add_argument("--takes", type=int, default=None, help="takes to generate")
     parser.add_argument("--bars", type=float, default=None, help="bars per take")
     parser.add_argument("--random-seed", type=int, default=None,
@@ -131,9 +135,16 @@ def _apply_options(window, args) -> None:
         window.controls.random_seed.setValue(args.random_seed)
 
 
-def _screenshot(app, window, args, width: int, height: int) -> int:
+def _wait(job) -> None:
     from PySide6.QtCore import QEventLoop
 
+    if job.is_running():
+        loop = QEventLoop()
+        job.finished.connect(loop.quit)
+        loop.exec()
+
+
+def _screenshot(app, window, args, width: int, height: int) -> int:
     window.resize(width, height)
     window.show()
     app.processEvents()
@@ -142,18 +153,21 @@ def _screenshot(app, window, args, width: int, height: int) -> int:
         print(f"composer-gui: {window.last_error}", file=sys.stderr)
         return EXIT_ERROR
     if args.generate:
-        job = window.generate()
-        if job is None:
-            print(f"composer-gui: {window.last_error}", file=sys.stderr)
-            return EXIT_ERROR
-        if job.is_running():
-            loop = QEventLoop()
-            job.finished.connect(loop.quit)
-            loop.exec()
+        for number in range(max(args.generations, 1)):
+            if args.random_seed is not None:
+                window.controls.random_seed.setValue(args.random_seed + number)
+            job = window.generate()
+            if job is None:
+                print(f"composer-gui: {window.last_error}", file=sys.stderr)
+                return EXIT_ERROR
+            _wait(job)
         if not window.takes:
             print(f"composer-gui: {window.last_error or 'no take was generated'}",
                   file=sys.stderr)
             return EXIT_ERROR
+    model_job = window.generation_bridge.model_job
+    if model_job is not None:  # the model's description belongs in the picture
+        _wait(model_job)
     app.processEvents()
     window.roll.fit()
     window.statusBar().clearMessage()

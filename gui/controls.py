@@ -71,6 +71,8 @@ class GenerationControls(QWidget):
         small = self.model_info.font()
         small.setPointSizeF(max(small.pointSizeF() * 0.9, 7.0))
         self.model_info.setFont(small)  # the palette's own text colour: readable light or dark
+        # Room for three lines from the start, so the panel's first size fits the description.
+        self.model_info.setMinimumHeight(self.model_info.fontMetrics().lineSpacing() * 3 + 2)
 
         self.style_combo = QComboBox()
         self.style_combo.setToolTip("The kind of music to write: automatic picks the style the "

@@ -76,24 +76,29 @@ class _Kept:
 
 
 def model_text(bundle) -> tuple[str, str]:
-    """What the panel says about a model, in words, and the details for its tooltip."""
+    """What the panel says about a model (short: it must fit the panel), and the details for
+    its tooltip. The vocabulary size is said as what it is: the kinds of event the model
+    writes music with."""
     config = bundle.config
     vocab = bundle.vocab
     layers = f"{len(config.lstm_units)}×{max(config.lstm_units)}"
-    text = (f"{bundle.name}: a {layers} LSTM that writes music as {len(vocab)} kinds of "
-            "event (a key pressed or let go, a step of time, a loudness, the pedal)")
+    text = (f"{bundle.name}: a {layers} LSTM writing {len(vocab)} kinds of event (keys, "
+            "time steps, loudness, pedal)")
+    s = vocab.settings
+    details = [f"{bundle.name}: {len(config.lstm_units)} LSTM layers of "
+               f"{max(config.lstm_units)} units",
+               f"It writes music as a sequence of events, {len(vocab)} kinds:",
+               f"  a key pressed or let go ({vocab.pitch_count} pitches each),",
+               f"  a step of time (1 to {s.max_shift_steps} steps of 1/{s.steps_per_beat} "
+               "beat),",
+               "  a loudness (velocity), the sustain pedal, start and end"]
     nll = bundle.metrics.get("test_nll") if isinstance(bundle.metrics, dict) else None
     if isinstance(nll, (int, float)):
-        text += f"; on music it did not learn from it scores {nll:.2f} nats per event " \
-                "(lower is better)"
-    s = vocab.settings
-    details = [f"Vocabulary: {len(vocab)} event types",
-               f"{vocab.pitch_count} pitches ({s.pitch_low}–{s.pitch_low + vocab.pitch_count - 1})"
-               " × key down and key up",
-               f"{s.max_shift_steps} time steps of 1/{s.steps_per_beat} beat"]
+        details.append(f"On music it did not learn from: {nll:.2f} nats per event "
+                       "(lower is better; Help › Model card has more)")
     if bundle.conditioning is not None:
-        details.append(f"styles: {', '.join(bundle.conditioning.styles[1:])}")
-        details.append(f"{len(bundle.conditioning.composers) - 1} composers")
+        details.append(f"Styles: {', '.join(bundle.conditioning.styles[1:])}; "
+                       f"{len(bundle.conditioning.composers) - 1} composers")
     return text, "\n".join(details)
 
 
@@ -128,6 +133,11 @@ class GenerationBridge(QObject):
         self.update_ready()
 
     # ----- the model -----------------------------------------------------------------------
+    @property
+    def model_job(self) -> Job | None:
+        """The latest model load (running or done)."""
+        return self._model_job
+
     def load_model(self, path: str, quiet: bool = False) -> Job:
         """Load (and cache) a bundle in the background; shows what it is or why it failed."""
         self.controls.set_model_info("Loading model…")

@@ -28,18 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.controls import _bool  # QSettings' "true"/"false" strings, read in one place
+
 # rtmidi's names, and what a person calls them.
 MIDI_SYSTEMS = {"LINUX_ALSA": "ALSA", "UNIX_JACK": "JACK", "MACOSX_CORE": "CoreMIDI",
                 "WINDOWS_MM": "Windows MIDI", "WEB_MIDI_API": "Web MIDI"}
 SYSTEM_DEFAULT = "System default"
-
-
-def _bool(value, default: bool) -> bool:
-    if value is None:
-        return default
-    if isinstance(value, str):
-        return value.lower() in ("1", "true", "yes")
-    return bool(value)
 
 
 @dataclass(frozen=True)

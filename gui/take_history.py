@@ -1,10 +1,15 @@
 """The session's takes: every generation's takes, each with the settings that made it.
 
 Plain data, no widgets: the takes panel shows it, the generation bridge grows it. A take can be
-made again alone because :mod:`composer.generate` seeds take ``k`` of a generation by
-``(random seed, k)`` whatever the batch (``GenerationSettings.first_take``): the settings kept
-with each take carry the concrete random seed (the app picks one when none is fixed), and
+made again alone because :mod:`composer.generate` draws take ``k`` of a generation from its own
+generator whatever the batch (``GenerationSettings.first_take``): the settings kept with each
+take carry the concrete random seed (the app picks one when none is fixed), and
 :func:`take_alone` turns them into the settings of that one take.
+
+Each take is named by its own random seed, :func:`take_seed` (the generation's + its index),
+the number the command line prints next to each take. The rule belongs to
+``composer.generate.take_seed`` (added on the CLI's branch); until that is merged, the same rule
+is kept here, and :func:`take_seed` uses the library's as soon as it exists.
 """
 
 from __future__ import annotations
@@ -25,6 +30,19 @@ def concrete_seed(settings: GenerationSettings) -> GenerationSettings:
     if settings.random_seed is not None:
         return settings
     return replace(settings, random_seed=secrets.randbelow(MAX_RANDOM_SEED + 1))
+
+
+SEED_RANGE = 2**32
+
+
+def take_seed(random_seed: int, index: int) -> int:
+    """The own random seed of take ``index`` (0-based) of a generation with ``random_seed``."""
+    from composer import generate
+
+    shared = getattr(generate, "take_seed", None)
+    if shared is not None:
+        return shared(random_seed, index)
+    return (int(random_seed) + int(index)) % SEED_RANGE
 
 
 def take_alone(settings: GenerationSettings, index: int) -> GenerationSettings:
@@ -48,6 +66,11 @@ class TakeRecord:
         return (self.generation, self.take.index)
 
     @property
+    def random_seed(self) -> int:
+        """Its own random seed (see :func:`take_seed`)."""
+        return take_seed(self.settings.random_seed, self.take.index)
+
+    @property
     def label(self) -> str:
         return f"Take {self.take.index + 1}"
 
@@ -59,8 +82,8 @@ class TakeRecord:
         s = self.settings
         lines = [f"Generation {self.generation}, take {self.take.index + 1}"
                  + (f" (model {self.model})" if self.model else ""),
-                 f"random seed {s.random_seed}, take {self.take.index + 1} "
-                 "(Make again gives the same notes)",
+                 f"its random seed {self.random_seed} (generation's {s.random_seed}, "
+                 f"take {self.take.index + 1}); Make again gives the same notes",
                  f"temperature {s.temperature:.2f}, top-p {s.top_p:.2f}, "
                  f"top-k {s.top_k or 'off'}",
                  f"style {style_text(s, self.take)}, composer {s.composer or 'any'}",
@@ -89,13 +112,15 @@ class TakeGroup:
     again: bool = False  # one take made again alone
 
     def headline(self) -> str:
+        """Two lines: which generation, and the settings that tell it from the others."""
         s = self.settings
         count = len(self.records)
         what = (f"{self.records[0].label} again" if self.again and count == 1
                 else f"{count} take{'s' if count != 1 else ''}")
         style = style_text(s, self.records[0].take if self.records else None)
-        return (f"Generation {self.number}: {what} · T {s.temperature:.2f} · "
-                f"top-p {s.top_p:.2f} · {style} · random seed {s.random_seed}")
+        return (f"Generation {self.number}: {what} · random seed {s.random_seed}\n"
+                f"T {s.temperature:.2f} · top-p {s.top_p:.2f} · "
+                f"{style.replace('(automatic)', '(auto)')}")
 
 
 def make_group(number: int, takes, settings: GenerationSettings, first_serial: int,

@@ -13,8 +13,8 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QMenu, QSpinBox, QToolBar
 
 from gui import grid
-from gui.document import ACCEPTED, SEED, TAKE
-from gui.palette import ORIGIN_COLORS, ORIGIN_LABELS
+from gui.document import ACCEPTED, SEED
+from gui.palette import ORIGIN_COLORS, ORIGIN_LABELS, TAKE_COLORS
 
 METERS = ("2/4", "3/4", "4/4", "5/4", "6/8", "7/8", "9/8", "12/8", "2/2", "3/8")
 MIN_BPM, MAX_BPM = 10, 999  # the tempo box: every tempo a real file is likely to hold
@@ -169,11 +169,16 @@ def build_status_bar(window: QMainWindow) -> StatusWidgets:
     hover_label = QLabel()
     hover_label.setMinimumWidth(260)
     info_label = QLabel()
-    legend = "&nbsp;&nbsp;".join(
-        f'<span style="color:{ORIGIN_COLORS[o].name()}">■</span> {ORIGIN_LABELS[o]}'
-        for o in (SEED, ACCEPTED, TAKE))
+    def square(color) -> str:
+        return f'<span style="color:{color.name()}">■</span>'
+
+    legend = "&nbsp;&nbsp;".join(f"{square(ORIGIN_COLORS[o])} {ORIGIN_LABELS[o]}"
+                                 for o in (SEED, ACCEPTED))
+    legend += "&nbsp;&nbsp;" + "".join(square(c) for c in TAKE_COLORS[:3]) + " Takes"
     legend_label = QLabel(legend)
-    legend_label.setToolTip("Note colours; softer notes are drawn darker")
+    legend_label.setToolTip("Note colours: your notes, the kept generated notes, and the take "
+                            "on trial (each take has its own colour, as in the takes list); "
+                            "softer notes are drawn darker")
     status.addPermanentWidget(hover_label)
     status.addPermanentWidget(legend_label)
     status.addPermanentWidget(info_label)

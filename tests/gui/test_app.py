@@ -53,3 +53,24 @@ def test_screenshot_of_a_bad_file_fails_with_one_line(tmp_path):
     assert "bad.mid: not a MIDI file" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "x.png").exists()
+
+
+def test_screenshot_of_the_first_run_shows_the_hint(tmp_path):
+    out = tmp_path / "first.png"
+    result = run_gui("--screenshot", out, "--size", "1000x700", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1000, 700)
+    # The hint's headline is white on the dark roll, where nothing else is white.
+    white = sum(1 for y in range(150, 550) for x in range(100, 650)
+                if image.pixel(x, y) == QColor("#ffffff").rgb())
+    assert white > 100
+
+
+def test_screenshot_of_two_generations(seed_file, tiny_bundle, tmp_path):
+    out = tmp_path / "history.png"
+    result = run_gui(seed_file, "--screenshot", out, "--generate", "--generations", "2",
+                     "--model", tiny_bundle, "--takes", "2", "--bars", "2", "--random-seed",
+                     "3", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert out.stat().st_size > 10_000

@@ -71,3 +71,24 @@ def test_a_vanished_port_is_a_dialog_and_leaves_the_list(window, seed_file, jack
     assert not window.playback.is_playing() and window.roll.playhead is None
     assert window.output_combo.currentText() == "Built-in synth"
     assert window.output_combo.findText("pulled:Pulled synth") < 0
+
+
+def test_switching_takes_while_playing_goes_on_with_the_other_take(window, seed_file,
+                                                                   synth_port, qtbot):
+    """A/B: the music goes on from the same spot with the newly selected take."""
+    from composer.generate import Take
+    from composer.notes import Note
+
+    window.open_file(seed_file)
+    takes = [Take(i, tuple(Note(8.0 + b, 8.5 + b, pitch, 100) for b in range(8)), (), 8.0,
+                  16.0, ()) for i, pitch in enumerate((84, 86))]
+    window.generation_bridge._takes_ready(takes)
+    window.playback.player()
+    window.output_combo.setCurrentIndex(window.output_combo.count() - 1)
+    window.roll.set_cursor_beat(7.5)
+    assert window.playback.play_all()
+    qtbot.waitUntil(lambda: 84 in started_pitches(synth_port), timeout=10000)
+    window.next_take_action.trigger()  # Alt+Down: take 2, while playing
+    assert window.playback.is_playing()
+    qtbot.waitUntil(lambda: 86 in started_pitches(synth_port), timeout=10000)
+    window.stop_action.trigger()

@@ -55,14 +55,13 @@ def test_every_generation_is_listed_newest_first_with_its_settings(panel, qtbot)
         panel.set_history(history())
     assert chosen.args == [(2, 0)] and panel.current() == (2, 0)
     texts = [panel.list.item(i).text() for i in range(panel.list.count())]
-    assert texts[0].startswith("Generation 2: 3 takes · T 1.20 · top-p 0.95 · chorale · "
-                               "random seed 99")
+    assert texts[0] == "Generation 2: 3 takes · random seed 99\nT 1.20 · top-p 0.95 · chorale"
     assert [t.split("  —  ")[0] for t in texts[1:4]] == ["Take 1", "Take 2", "Take 3"]
-    assert texts[4].startswith("Generation 1: 2 takes · T 0.80 · top-p 0.90 · "
-                               "piano (automatic) · random seed 11")
+    assert texts[4] == ("Generation 1: 2 takes · random seed 11\n"
+                        "T 0.80 · top-p 0.90 · piano (auto)")
     assert panel.keys() == [(2, 0), (2, 1), (2, 2), (1, 0), (1, 1)]
     tip = panel.list.item(6).toolTip()  # generation 1, take 2
-    assert "random seed 11, take 2" in tip and "temperature 0.80" in tip
+    assert "its random seed 12 (generation's 11, take 2)" in tip and "temperature 0.80" in tip
     assert "style piano (automatic)" in tip and "9 events" in tip
     # A heading cannot be selected; each take has its own colour, the same as in the roll.
     selectable = Qt.ItemFlag.ItemIsSelectable
@@ -120,6 +119,14 @@ def test_clearing_reports_no_selection(panel, qtbot):
     with qtbot.waitSignal(panel.takeSelected, timeout=1000) as chosen:
         panel.set_history([])
     assert chosen.args == [None] and panel.placeholder.isVisible()
+
+
+def test_each_take_has_a_random_seed_of_its_own():
+    from gui.take_history import take_seed
+
+    first, second = history()
+    assert [r.random_seed for r in first.records + second.records] == [11, 12, 99, 100, 101]
+    assert take_seed(2**32 - 1, 1) == 0  # 32-bit, as --random-seed takes
 
 
 def test_a_take_alone_keeps_its_random_seed_and_number():

@@ -47,9 +47,10 @@ def test_generate_again_adds_a_generation_and_each_take_keeps_its_settings(
     panel = window.takes_panel
     assert panel.current() == (2, 0)  # the newest take is the one shown
     heading = panel.list.item(0).text()
-    assert heading.startswith("Generation 2: 2 takes · T 1.40") and str(seeds[1]) in heading
+    assert heading.startswith(f"Generation 2: 2 takes · random seed {seeds[1]}\nT 1.40")
     tip = panel.list.item(panel.row_of((1, 2))).toolTip()
-    assert f"random seed {seeds[0]}, take 3" in tip and "temperature 1.00" in tip
+    assert f"its random seed {seeds[0] + 2} (generation's {seeds[0]}, take 3)" in tip
+    assert "temperature 1.00" in tip
     assert "seed memory 0.70" in tip and "style" in tip
 
 
