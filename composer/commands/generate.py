@@ -52,13 +52,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="length of the continuation in bars (default 8)")
     length.add_argument("--seconds", type=options.positive(12 * 3600), metavar="S",
                         help="length of the continuation in seconds, at the seed's tempo")
-    parser.add_argument("--temperature", type=options.TEMPERATURE, default=1.0, metavar="T",
-                        help="below 1: safer, above 1: wilder (default 1.0)")
-    parser.add_argument("--top-k", type=options.TOP_K, default=0, metavar="K",
-                        help="sample only among the K likeliest events (default 0: off)")
-    parser.add_argument("--top-p", type=options.TOP_P, default=0.95, metavar="P",
-                        help="sample only among the likeliest events that make up P of the "
-                             "probability (default 0.95; 1: off)")
+    options.add_sampling(parser)
     parser.add_argument("--takes", type=options.count(1, 64), default=1, metavar="N",
                         help="write N different continuations (default 1)")
     parser.add_argument("--random-seed", type=options.SEED, metavar="S",

@@ -36,13 +36,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--synth", choices=("auto", "soundfont", "additive"), default="auto",
                         help="built-in synthesizer when no --output is given")
     gen = parser.add_argument_group("generation")
-    gen.add_argument("--temperature", type=options.TEMPERATURE, default=1.0, metavar="T",
-                     help="below 1: safer, above 1: wilder (default %(default)s)")
-    gen.add_argument("--top-k", type=options.TOP_K, default=0, metavar="K",
-                     help="sample only among the K likeliest events (default 0: off)")
-    gen.add_argument("--top-p", type=options.TOP_P, default=0.95, metavar="P",
-                     help="sample only among the likeliest events that make up P of the "
-                          "probability (default %(default)s; 1: off)")
+    options.add_sampling(gen)
     gen.add_argument("--key-lock", action="store_true", help="stay in the phrase's key")
     gen.add_argument("--max-polyphony", type=options.POLYPHONY, default=10, metavar="N",
                      help="at most N notes at once (default %(default)s)")

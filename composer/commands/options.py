@@ -112,6 +112,18 @@ PREPARE = {"limit": count(1), "jobs": count(1, 1024)}
 OPTION_NAMES = {"seed": "--random-seed"}
 
 
+def add_sampling(parser) -> None:
+    """``--temperature``, ``--top-k`` and ``--top-p`` with the library's defaults: ``generate``
+    and ``live`` sample the same way, so they take the same options with the same help."""
+    parser.add_argument("--temperature", type=TEMPERATURE, default=1.0, metavar="T",
+                        help="below 1: safer, above 1: wilder (default %(default)s)")
+    parser.add_argument("--top-k", type=TOP_K, default=0, metavar="K",
+                        help="sample only among the K likeliest events (default 0: off)")
+    parser.add_argument("--top-p", type=TOP_P, default=0.95, metavar="P",
+                        help="sample only among the likeliest events that make up P of the "
+                             "probability (default %(default)s; 1: off)")
+
+
 def check(args: argparse.Namespace, rules: Mapping[str, Number]) -> None:
     """Check the parsed ``args`` against ``rules`` (dest -> Number); None means not given."""
     for dest, rule in rules.items():
