@@ -106,14 +106,14 @@ class GenerationBridge(QObject):
             self._model_loaded()
 
         def failed(message: str) -> None:
-            if self._model_job is not job:
-                return
-            self.controls.set_model_info(f"⚠ {message}")
-            if not quiet:
-                self.messages.show_error(message, "Cannot load the model")
+            if self._model_job is job:
+                self.controls.set_model_info(f"⚠ {message}")
 
         job.succeeded.connect(loaded)
-        job.failed.connect(failed)
+        if quiet:  # at start-up: said in the model box, without a dialog
+            job.failed.connect(failed)
+        else:
+            self.messages.report(job, "Cannot load the model", also=failed)
         return job
 
     # ----- generating --------------------------------------------------------------------
@@ -150,7 +150,7 @@ class GenerationBridge(QObject):
         self.generation = job
         job.progress.connect(self._progress)
         job.succeeded.connect(self._takes_ready)
-        job.failed.connect(lambda message: self.messages.show_error(message, "Generation failed"))
+        self.messages.report(job, "Generation failed")
         job.cancelled.connect(lambda: self.messages.status("Generation cancelled"))
         job.finished.connect(lambda: self._set_generating(False))
         return job

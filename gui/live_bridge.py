@@ -59,7 +59,7 @@ class LiveBridge(QObject):
         try:
             from gui.live_panel import LivePanel
 
-            panel = LivePanel(bundles=self.bundles)
+            panel = LivePanel(bundles=self.bundles, report=self.messages.report)
         except ImportError as exc:
             self.messages.show_error(f"Live mode is not available in this installation ({exc})")
             return False
