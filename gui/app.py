@@ -88,10 +88,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"composer-gui: --size must look like 1280x800 (got {args.size})", file=sys.stderr)
         return EXIT_ERROR
 
-    from PySide6.QtCore import QSettings, QThreadPool
+    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
     from gui.main_window import MainWindow
+    from gui.workers import stop_all
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("composer")
@@ -105,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                              QSettings.Format.IniFormat)
         window = MainWindow(settings=settings, data_dir=Path(scratch.name), midi_api=args.api)
         status = _screenshot(app, window, args, width, height)
-        QThreadPool.globalInstance().waitForDone(5000)
+        stop_all(5000)
         return status
 
     window = MainWindow(midi_api=args.api)
@@ -117,8 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.file and not restored and window.open_file(args.file, ask=False) and args.generate:
         window.generate()
     status = app.exec()
-    # Cancelled work still finishing on a pool thread must not outlive the application.
-    QThreadPool.globalInstance().waitForDone(5000)
+    # Work still running on a pool thread is cancelled and must not outlive the application.
+    stop_all(5000)
     return status
 
 

@@ -204,8 +204,7 @@ class FileActions(QObject):
         self.messages.status(f"Rendering {path.name}…", 0)
         job = self._start_job(f"Rendering {path.name}", work)
         job.succeeded.connect(lambda p: self.messages.status(f"Exported {p}"))
-        job.failed.connect(lambda message: self.messages.show_error(message,
-                                                                    "Cannot export audio"))
+        self.messages.report(job, "Cannot export audio")
         return job
 
     # ----- recent files and drops ------------------------------------------------------------

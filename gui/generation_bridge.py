@@ -167,11 +167,12 @@ class GenerationBridge(QObject):
                 return
             self.controls.set_model_info(f"⚠ {message}")
             self.controls.set_conditioning(None)
-            if not quiet:
-                self.messages.show_error(message, "Cannot load the model")
 
         job.succeeded.connect(loaded)
-        job.failed.connect(failed)
+        if quiet:  # at start-up: said in the model box, without a dialog
+            job.failed.connect(failed)
+        else:
+            self.messages.report(job, "Cannot load the model", also=failed)
         return job
 
     # ----- generating --------------------------------------------------------------------
@@ -220,7 +221,7 @@ class GenerationBridge(QObject):
         job.progress.connect(self._progress)
         job.succeeded.connect(lambda result: self._takes_ready(result[1], settings, result[0],
                                                                again=again))
-        job.failed.connect(lambda message: self.messages.show_error(message, "Generation failed"))
+        self.messages.report(job, "Generation failed")
         job.cancelled.connect(lambda: self.messages.status("Generation cancelled"))
         job.finished.connect(lambda: self._set_generating(False))
         return job

@@ -60,7 +60,7 @@ class LiveBridge(QObject):
         try:
             from gui.live_panel import LivePanel
 
-            panel = LivePanel(bundles=self.bundles, api=self.api)
+            panel = LivePanel(bundles=self.bundles, api=self.api, report=self.messages.report)
         except ImportError as exc:
             self.messages.show_error(f"Live mode is not available in this installation ({exc})")
             return False

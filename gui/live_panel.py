@@ -17,6 +17,8 @@ model is loaded and its engine built once).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -49,10 +51,12 @@ class LivePanel(QWidget):
     _stopped = Signal()
 
     def __init__(self, parent: QWidget | None = None, *, api: str | None = None,
-                 bundles: BundleCache | None = None) -> None:
+                 bundles: BundleCache | None = None,
+                 report: Callable[[Job, str], Job] | None = None) -> None:
         super().__init__(parent)
         self.api = api
         self.bundles = bundles if bundles is not None else BundleCache()
+        self._report = report  # gui.messages.Messages.report: failures to the one dialog
         self._bundle_path: str | None = None
         self._settings = None  # GenerationSettings; None until set_generation
         self._session = None
@@ -163,6 +167,8 @@ class LivePanel(QWidget):
         job = run_in_background("Live mode could not start", work)
         job.succeeded.connect(self._on_started)
         job.failed.connect(self._on_start_failed)
+        if self._report is not None:
+            self._report(job, "Live mode could not start")
         job.finished.connect(self._update_buttons)
         self._starting = job
         self._update_buttons()

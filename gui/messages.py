@@ -4,8 +4,11 @@ questions.
 One object, owned by the main window and handed to every part that needs to speak (file
 actions, the bridges), so none of them needs the window itself. Every failure a person can
 cause or meet ends in :meth:`Messages.show_error`: one non-blocking message box with the reason
-(on one line), and the app carries on. A state of the machine that stops something from working
-(no sound output) is a :meth:`Messages.notice` across the top of the roll, in full.
+(on one line; a bug's traceback only behind "Show Details"), and the app carries on. A
+background job's failure gets there through :meth:`Messages.report`, the one way every part
+hands its jobs' failures over (gui.workers never writes to stderr). A state of the machine that
+stops something from working (no sound output) is a :meth:`Messages.notice` across the top of
+the roll, in full.
 
 The library words some hints for the command line ("use --api jack"); :func:`for_the_app` says
 them the app's way (Preferences) wherever the app shows library text.
@@ -13,10 +16,13 @@ them the app's way (Preferences) wherever the app shows library text.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
 from composer.errors import ComposerError, one_line
+from gui.workers import Job
 
 # Command-line advice in library messages, and what it means in the app.
 APP_WORDING = (
@@ -44,8 +50,12 @@ class Messages(QObject):
         self.last_error: str | None = None
         self.error_box: QMessageBox | None = None
 
-    def show_error(self, message: str, title: str = "composer") -> None:
-        """Tell the person what went wrong; non-blocking, the window stays usable."""
+    def show_error(self, message: str, title: str = "composer",
+                   details: str | None = None) -> None:
+        """Tell the person what went wrong; non-blocking, the window stays usable.
+
+        ``details`` (a traceback, for a bug) are shown only on demand ("Show Details").
+        """
         message = for_the_app(one_line(message))
         self.last_error = message
         self._window.statusBar().showMessage(message, 8000)
@@ -53,12 +63,27 @@ class Messages(QObject):
             self.error_box.close()
         box = QMessageBox(QMessageBox.Icon.Warning, title, message,
                           QMessageBox.StandardButton.Ok, self._window)
+        if details:
+            box.setDetailedText(details)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.setWindowModality(Qt.WindowModality.WindowModal)
         box.finished.connect(lambda _r: setattr(self, "error_box", None))
         self.error_box = box
         box.open()
         self.errorShown.emit(message)
+
+    def report(self, job: Job, title: str,
+               also: Callable[[str], None] | None = None) -> Job:
+        """The one path of a background job's failure to the person: the dialog of
+        :meth:`show_error` titled ``title``, with the job's details; ``also(message)`` first
+        (a part showing the failure in its own place too). Returns ``job``."""
+        def failed(message: str) -> None:
+            if also is not None:
+                also(message)
+            self.show_error(message, title, job.details)
+
+        job.failed.connect(failed)
+        return job
 
     def ask(self, title: str, text: str, buttons, default) -> QMessageBox.StandardButton:
         """A question that needs an answer before going on (blocks in a nested event loop)."""

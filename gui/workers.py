@@ -17,23 +17,32 @@ held up is not known; a real pause, however short, lets any waiting thread take 
 A task that raises :class:`~composer.errors.Cancelled` (the one cancellation error, which
 generation's ``GenerationCancelled`` derives from) reports ``cancelled``. A
 :class:`~composer.errors.ComposerError` (and ``OSError``) becomes its message; anything
-else becomes "unexpected error" plus the traceback on stderr — a bug, but never a dead window.
+else becomes "unexpected error", with the traceback kept in :attr:`Job.details` — a bug, but
+never a dead window and never a traceback on stderr. Failures reach the person through one
+function, :meth:`gui.messages.Messages.report` (a dialog: the message on one line, the details
+behind "Show Details").
+
+Shutdown: a job may outlive its window (work that does not poll ``cancelled()``, such as a WAV
+render). Its window detaches it (:meth:`Job.detach`), the app cancels and waits for every job
+(:func:`stop_all`), and a job whose Qt object is deleted meanwhile (at interpreter exit)
+reports nothing: the pool thread never emits through a deleted object, which used to raise
+"Signal source has been deleted" on the pool thread.
 """
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 from composer.errors import Cancelled, ComposerError, one_line
 
-__all__ = ["PAUSE", "SHARE_EVERY", "Cancelled", "Job", "run_in_background"]
+__all__ = ["PAUSE", "SHARE_EVERY", "Cancelled", "Job", "run_in_background", "stop_all"]
 
 
 SHARE_EVERY = 0.010  # seconds of work between two pauses
@@ -67,12 +76,13 @@ class Job(QObject):
     # (which lives on the UI thread) through a queued connection.
     _progress = Signal(float)
     _done = Signal(object)
-    _failed = Signal(str)
+    _failed = Signal(str, object)  # the message, and the traceback of a bug (or None)
     _cancelled = Signal()
 
     def __init__(self, name: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.name = name
+        self.details: str | None = None  # set before ``failed``: the traceback of a bug
         self._flag = threading.Event()
         self._running = True
         self._progress.connect(self._on_progress)
@@ -105,8 +115,9 @@ class Job(QObject):
     def _on_done(self, value: Any) -> None:
         self._finish(self.succeeded, value)
 
-    @Slot(str)
-    def _on_failed(self, message: str) -> None:
+    @Slot(str, object)
+    def _on_failed(self, message: str, details: str | None) -> None:
+        self.details = details
         self._finish(self.failed, message)
 
     @Slot()
@@ -127,6 +138,18 @@ class _Runnable(QRunnable):
         self._job = job
         self._fn = fn
 
+    def _emit(self, name: str, *args) -> None:
+        """Emit the job's relay ``name`` unless the job's Qt object is gone (deleted at exit,
+        after its window closed): then nobody is there to tell, and the work just ends."""
+        job = self._job
+        if not shiboken6.isValid(job):
+            job._flag.set()
+            return
+        try:
+            getattr(job, name).emit(*args)
+        except RuntimeError:  # deleted between the check and the emit
+            job._flag.set()
+
     def run(self) -> None:  # runs on a pool thread
         job = self._job
         try:
@@ -136,7 +159,7 @@ class _Runnable(QRunnable):
 
             def progress(fraction: float) -> None:
                 share()
-                job._progress.emit(fraction)
+                self._emit("_progress", fraction)
 
             def cancelled() -> bool:
                 share()
@@ -145,19 +168,20 @@ class _Runnable(QRunnable):
             value = self._fn(progress=progress, cancelled=cancelled)
         except Exception as exc:  # noqa: BLE001 - every error must come back as a message
             if isinstance(exc, Cancelled):  # composer.errors.Cancelled and its subclasses
-                job._cancelled.emit()
+                self._emit("_cancelled")
             elif isinstance(exc, ComposerError):
-                job._failed.emit(one_line(exc))
+                self._emit("_failed", one_line(exc), None)
             elif isinstance(exc, OSError):
-                job._failed.emit(f"{job.name}: {exc.strerror or exc}")
+                self._emit("_failed", f"{job.name}: {exc.strerror or exc}", None)
             else:
-                traceback.print_exc(file=sys.stderr)
-                job._failed.emit(f"{job.name}: unexpected error ({type(exc).__name__}: {exc})")
+                self._emit("_failed", f"{job.name}: unexpected error "
+                                      f"({type(exc).__name__}: {one_line(str(exc))})",
+                           traceback.format_exc())
         else:
             if job.is_cancelled():
-                job._cancelled.emit()
+                self._emit("_cancelled")
             else:
-                job._done.emit(value)
+                self._emit("_done", value)
 
 
 _live_jobs: set[Job] = set()  # keeps Python wrappers alive until the job reports back
@@ -179,3 +203,15 @@ def run_in_background(
     _live_jobs.add(job)
     (pool or QThreadPool.globalInstance()).start(_Runnable(job, fn))
     return job
+
+
+def stop_all(timeout_ms: int = 5000) -> bool:
+    """Cancel every job that has not reported back, tell their receivers nothing more, and
+    wait up to ``timeout_ms`` for the pool's threads; True if all ended in time.
+
+    For the end of the app, after its last window closed: the work sees ``cancelled()`` and
+    stops, and none of it runs on while Python shuts down.
+    """
+    for job in list(_live_jobs):
+        job.detach()
+    return QThreadPool.globalInstance().waitForDone(timeout_ms)
