@@ -40,6 +40,15 @@ class FileType:
     def accepts(self, path: PathLike) -> bool:
         return Path(path).suffix.lower() in self.suffixes
 
+    def named(self, path: PathLike) -> Path:
+        """``path``, with this type's first suffix added when the name has none: ``-o take``
+        writes ``take.mid`` (or ``take.wav``), the same rule in every command; a name with
+        another suffix is refused by :func:`check_output_file` rather than guessed at."""
+        path = Path(path)
+        if path.suffix or not path.name:
+            return path
+        return path.with_name(path.name + self.suffixes[0])
+
 
 MIDI = FileType("a MIDI file", (".mid", ".midi"))
 WAV = FileType("a WAV file", (".wav",))
@@ -101,10 +110,11 @@ def check_output_file(path: PathLike | None, *, option: str, inputs: Iterable[Pa
     """Refuse an output file that is empty, one of ``inputs``, not a regular file, named for
     another format than ``file_type``, already there when ``replace`` is false (the
     command's ``--force`` not given), or in a folder that cannot be written (with
-    ``make_folders``: created); return it as a Path."""
+    ``make_folders``: created); return it as a Path (a name without a suffix gets
+    ``file_type``'s, :meth:`FileType.named`)."""
     if path is None or str(path).strip() == "":
         raise error(f"{option}: the file name is empty")
-    out = Path(path)
+    out = Path(path) if file_type is None else file_type.named(path)
     kind = non_regular(out)
     if kind is not None:
         raise error(f"{option} {out}: is {kind}, not a file that can be written")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -203,6 +204,37 @@ def test_command_scores_a_midi_folder_and_lists_unreadable_files(
     assert "broken.mid" in captured.err
 
 
+def _not_json(constant: str):
+    raise ValueError(f"{constant} is not JSON")
+
+
+def test_command_plot_is_replaced_only_with_force(tiny_bundle, tmp_path, capsys):
+    """Issue 14: --plot never overwrites a file without --force, like every other output;
+    a name without a suffix gets .png."""
+    log = tmp_path / "log.csv"
+    log.write_text("epoch,loss,val_loss\n1,3.0,3.1\n2,2.5,2.7\n")
+    plot = tmp_path / "curve.png"
+    plot.write_bytes(b"precious")
+    args = ["evaluate", "--model", str(tiny_bundle), "--corpus", str(tmp_path / "none"),
+            "--midi-dir", str(tiny_midi_folder(tmp_path)), "--log", str(log)]
+    assert main([*args, "--plot", str(plot)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "exists already; pass --force" in err
+    assert plot.read_bytes() == b"precious"
+    assert main([*args, "--plot", str(plot), "--force"]) == 0
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+    assert main([*args, "--plot", str(tmp_path / "bare")]) == 0
+    assert (tmp_path / "bare.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def tiny_midi_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "mine"
+    folder.mkdir(exist_ok=True)
+    for path in music21_test_midis()[:1]:
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
 @pytest.mark.parametrize("as_json", [False, True], ids=["table", "json"])
 def test_command_scores_a_midi_folder_without_a_corpus(tiny_bundle, tmp_path, capsys,
                                                        as_json):
@@ -219,8 +251,9 @@ def test_command_scores_a_midi_folder_without_a_corpus(tiny_bundle, tmp_path, ca
     assert code == 0, captured.err
     assert f"no prepared corpus at {missing}: scoring the model alone" in captured.err
     if as_json:
-        report = json.loads(captured.out)
+        report = json.loads(captured.out, parse_constant=_not_json)  # strict: no NaN
         assert report["pieces"] == 3 and len(report["rows"]) == 1
+        assert report["rows"][0]["ratio"] is None  # nothing to compare with: null, not NaN
         assert report["rows"][0]["nll"] > 0 and report["train_pieces"] == 0
         needs = report["baselines"]
     else:

@@ -284,7 +284,7 @@ OUTPUT_COMMANDS = {
 
 
 @pytest.mark.parametrize("command", list(OUTPUT_COMMANDS))
-@pytest.mark.parametrize("wrong", [".txt", ".mid.bak", ""], ids=["txt", "bak", "no-suffix"])
+@pytest.mark.parametrize("wrong", [".txt", ".mid.bak"], ids=["txt", "bak"])
 def test_an_output_named_for_another_format_is_refused(command, wrong, tmp_path, seed,
                                                         capsys):
     argv, right, kind, allowed = OUTPUT_COMMANDS[command]
@@ -295,6 +295,16 @@ def test_an_output_named_for_another_format_is_refused(command, wrong, tmp_path,
     assert line == (f"composer {command}: {option_of(argv)} {out}: what is written there is "
                     f"{kind}, so the name must end in {allowed}")
     assert not out.exists()
+
+
+@pytest.mark.parametrize("command", list(OUTPUT_COMMANDS))
+def test_an_output_without_a_suffix_gets_the_right_one(command, tmp_path, seed, capsys):
+    """The rule of every command (and generate's -o): ``-o take`` writes ``take.mid`` or
+    ``take.wav``; only a name for another format is refused."""
+    argv, right, _, _ = OUTPUT_COMMANDS[command]
+    out = tmp_path / "take"
+    assert main([{"{S}": str(seed), "{OUT}": str(out)}.get(a, a) for a in argv]) == 0
+    assert not out.exists() and (tmp_path / f"take{right}").stat().st_size > 100
 
 
 def option_of(argv: list[str]) -> str:

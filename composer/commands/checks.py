@@ -95,7 +95,8 @@ def check_evaluate(args: argparse.Namespace, model_dir: Path) -> None:
     if args.plot is not None:
         inputs = [*bundle_inputs(model_dir), model_dir / "log.csv",
                   Path(args.corpus) / "tokens.npz", *([args.log] if args.log else [])]
-        check_output_file(args.plot, option="--plot", inputs=inputs, make_folders=True,
-                          file_type=IMAGE)
+        args.plot = check_output_file(args.plot, option="--plot", inputs=inputs,
+                                      make_folders=True, file_type=IMAGE,
+                                      replace=args.force)
     if args.write_card:
         check_output_folder(model_dir, option="--model (for --write-card)")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 
 
@@ -31,6 +32,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--plot", metavar="OUT.png",
                         help="also draw the training loss curve from the run's log.csv")
+    parser.add_argument("--force", action="store_true",
+                        help="replace the --plot file if it exists")
     parser.add_argument("--write-card", action="store_true",
                         help="store the figures in the bundle: metrics.json, card.md, and the "
                         "training log with its loss curve")
@@ -130,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
                              if corpus is not None and not args.midi_dir else "")
         print(f"model card -> {card}", file=sys.stderr)
     if args.json:
-        json.dump(report, sys.stdout, indent=1)
+        json.dump(json_safe(report), sys.stdout, indent=1, allow_nan=False)
         sys.stdout.write("\n")
     else:
         print(format_report(report))
@@ -141,3 +144,18 @@ def run(args: argparse.Namespace) -> int:
         if args.plot:
             print(f"loss curve -> {report['plot']}")
     return 0
+
+
+def json_safe(value):
+    """``value`` with every NaN or infinity as ``null``: a figure that could not be measured
+    (a split with no pieces of a style, say) must not make the output invalid JSON, which
+    ``NaN`` is for every strict reader (jq, JavaScript)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    if hasattr(value, "item") and callable(value.item):  # a NumPy scalar
+        return json_safe(value.item())
+    return value

@@ -243,9 +243,9 @@ def default_seed() -> Path:
 def output_paths(seed: Path, output: str | None, takes: int) -> list[Path]:
     """The files to write: ``OUT`` (``.mid`` added to a name without a suffix), or
     ``OUT-1.mid`` ... ``OUT-N.mid`` for N takes."""
-    base = Path(output) if output else Path(f"{seed.stem}-continued.mid")
-    if not base.suffix:
-        base = base.with_name(base.name + ".mid")
+    from composer.outputs import MIDI
+
+    base = MIDI.named(output) if output else Path(f"{seed.stem}-continued.mid")
     if takes == 1:
         return [base]
     stem = base.name[: -len(base.suffix)]

@@ -30,8 +30,8 @@ def run(args: argparse.Namespace) -> int:
     from composer.midi_io import read_midi, require_notes
     from composer.outputs import WAV, check_output_file
 
-    check_output_file(args.output, option="-o", inputs=[args.input], file_type=WAV,
-                      replace=args.force)
+    args.output = check_output_file(args.output, option="-o", inputs=[args.input],
+                                    file_type=WAV, replace=args.force)
     piece = require_notes(read_midi(args.input), args.input)
     info = write_wav(piece, args.output, sample_rate=args.sample_rate, synth=args.synth)
     print(f"wrote {info.path} ({info.seconds:.1f} s, RMS {_db(info.rms)} dBFS, "

@@ -31,8 +31,9 @@ def run(args: argparse.Namespace) -> int:
     from composer.tokenizer import Tokenizer
 
     if args.roundtrip is not None:
-        check_output_file(args.roundtrip, option="--roundtrip", inputs=[args.input],
-                          file_type=MIDI, replace=args.force)
+        args.roundtrip = check_output_file(args.roundtrip, option="--roundtrip",
+                                           inputs=[args.input], file_type=MIDI,
+                                           replace=args.force)
     piece = require_notes(read_midi(args.input), args.input)
     tokenizer = Tokenizer()
     ids = tokenizer.encode(piece.notes, piece.pedals)
