@@ -59,6 +59,7 @@ import numpy as np
 from composer import meter
 from composer.bundle import ModelBundle
 from composer.conditioning import STYLE_PRIOR, token_features
+from composer.dynamics import spread_velocity
 from composer.engine import LSTMEngine, LSTMState
 from composer.errors import GenerationCancelled, MidiFileError, SettingsError
 from composer.keys import estimate_key
@@ -499,15 +500,17 @@ def _run(
         logits, state = engine.step(chosen, state, inputs, context)
 
 
-def _take(index: int, plan: _Plan, tracker: TakeTracker, ids: list[int], spb: int,
-          style: str | None = None) -> Take:
+def _take(index: int, plan: _Plan, tracker: TakeTracker, ids: list[int],
+          vocab_settings: TokenizerSettings, style: str | None) -> Take:
     state = tracker.state
     state.step = min(state.step, plan.target_steps)  # a last long shift may overshoot the end
     decoded = state.finish()
     start = plan.start_beat
+    spb = vocab_settings.steps_per_beat
     return Take(
         index=index,
-        notes=tuple(n.shifted(start) for n in decoded.notes),
+        notes=tuple(spread_velocity(n, vocab_settings).shifted(start)
+                    for n in decoded.notes),
         pedals=tuple(p.shifted(start) for p in decoded.pedals),
         start_beat=start,
         end_beat=start + plan.target_steps / spb,
@@ -538,11 +541,12 @@ def generate(
             done = min(min(t.step for t in last[0]) / plan.target_steps, 1.0)
             progress(done)
     trackers, ids = last
-    spb = bundle.vocab.settings.steps_per_beat
     first = int(settings.first_take)
-    result = [replace(_take(first + i, plan, t, ids[i], spb, primed.style),
-                      random_seed=take_seed(settings.random_seed, first + i))
-              for i, t in enumerate(trackers)]
+    result = []
+    for i, tracker in enumerate(trackers):
+        own_seed = take_seed(settings.random_seed, first + i)
+        take = _take(first + i, plan, tracker, ids[i], bundle.vocab.settings, primed.style)
+        result.append(replace(take, random_seed=own_seed))
     if progress is not None:
         progress(1.0)
     return result
@@ -565,13 +569,14 @@ def stream_answer(bundle: ModelBundle, seed: Piece, settings: GenerationSettings
 
 def _stream(bundle: ModelBundle, plan: _Plan, settings: GenerationSettings) -> Iterator[Note]:
     start = plan.start_beat
+    vocab_settings = bundle.vocab.settings
     sent = 0
     tracker: TakeTracker | None = None
     for trackers, _ids in _run(bundle, plan, settings, 1, None):
         tracker = trackers[0]
         closed = tracker.state.notes
         while sent < len(closed):
-            yield closed[sent].shifted(start)
+            yield spread_velocity(closed[sent], vocab_settings).shifted(start)
             sent += 1
     if tracker is None:
         return
@@ -580,7 +585,7 @@ def _stream(bundle: ModelBundle, plan: _Plan, settings: GenerationSettings) -> I
     before = len(state.notes)
     state.finish()
     for note in sorted(state.notes[before:]):
-        yield note.shifted(start)
+        yield spread_velocity(note, vocab_settings).shifted(start)
 
 
 def merge(seed: Piece, take: Take) -> Piece:

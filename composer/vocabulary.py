@@ -52,9 +52,14 @@ class TokenizerSettings:
 
     def bin_velocity(self, bin_index: int) -> int:
         """The velocity a bin decodes to: the middle of its range."""
-        low = -(-127 * bin_index // self.velocity_bins) + 1  # smallest v with bin(v) == bin_index
-        high = -(-127 * (bin_index + 1) // self.velocity_bins)  # largest such v
+        low, high = self.velocity_range(bin_index)
         return (low + high) // 2
+
+    def velocity_range(self, bin_index: int) -> tuple[int, int]:
+        """The smallest and largest MIDI velocity of a bin (both map to ``bin_index``)."""
+        low = -(-127 * bin_index // self.velocity_bins) + 1
+        high = -(-127 * (bin_index + 1) // self.velocity_bins)
+        return low, high
 
 
 @dataclass(frozen=True)
