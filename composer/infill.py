@@ -41,7 +41,6 @@ from composer.errors import GenerationCancelled, MidiFileError, SettingsError
 from composer.generate import (
     MAX_TAKES,
     PRIME_BEATS,
-    PRIME_TOKENS,
     GenerationSettings,
     engine_for,
     generate,
@@ -58,6 +57,9 @@ DENSITY_RANGE = (0.5, 2.0)  # notes per beat of the region over its neighbours'
 KEY_SLACK = 0.15  # the region's share of notes in the key may be this much below theirs
 MIN_POOL = 8  # candidates sampled at least (ranking needs some to choose from) ...
 POOL_PER_TAKE = 4  # ... and this many per take asked for
+# Events before the region the score is computed after: the length of the training windows
+# (longer costs priming time and changes no ranking measurably; docs/infill.md).
+SCORE_CONTEXT_TOKENS = 384
 EPS = 1e-9
 
 
@@ -309,7 +311,7 @@ def follow_log_probs(bundle: ModelBundle, piece: Piece, region: Region,
         if differ.size:
             shared = int(differ[0])
     shared = max(shared, 1)
-    cut = max(0, shared - PRIME_TOKENS)  # as generate primes: the last PRIME_TOKENS events
+    cut = max(0, shared - SCORE_CONTEXT_TOKENS)
     conditioning = bundle.conditioning
     features = []
     for ids in streams:
