@@ -250,6 +250,16 @@ def merge_infill(piece: Piece, take: InfillTake) -> Piece:
                    pedals=tuple(sorted(pedals + list(take.pedals))))
 
 
+def with_take(piece: Piece, take) -> Piece:
+    """``piece`` with ``take`` in it: a regenerated region replaces its span
+    (:func:`merge_infill`), a continuation is appended (:func:`composer.generate.merge`)."""
+    if isinstance(take, InfillTake):
+        return merge_infill(piece, take)
+    from composer.generate import merge
+
+    return merge(piece, take)
+
+
 # ----- scoring the following bars -------------------------------------------------------------
 def _log_softmax(logits: np.ndarray) -> np.ndarray:
     x = np.asarray(logits, dtype=np.float64)
