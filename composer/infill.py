@@ -40,7 +40,6 @@ from composer.engine import LSTMEngine
 from composer.errors import GenerationCancelled, MidiFileError, SettingsError
 from composer.generate import (
     MAX_TAKES,
-    PRIME_BEATS,
     GenerationSettings,
     engine_for,
     generate,
@@ -57,8 +56,11 @@ DENSITY_RANGE = (0.5, 2.0)  # notes per beat of the region over its neighbours'
 KEY_SLACK = 0.15  # the region's share of notes in the key may be this much below theirs
 MIN_POOL = 8  # candidates sampled at least (ranking needs some to choose from) ...
 POOL_PER_TAKE = 4  # ... and this many per take asked for
-# Events before the region the score is computed after: the length of the training windows
-# (longer costs priming time and changes no ranking measurably; docs/infill.md).
+# What precedes the region that the model is primed on: the bars from this many beats before
+# it (at most SCORE_CONTEXT_TOKENS events of them when scoring, the length of the training
+# windows). generate() alone would prime on 64 beats, scored under every style: on dense
+# piano that is over 1,000 events, most of the time of an infill, for a phrase two bars long.
+CONTEXT_BEATS = 32.0
 SCORE_CONTEXT_TOKENS = 384
 EPS = 1e-9
 
@@ -267,6 +269,13 @@ def _log_softmax(logits: np.ndarray) -> np.ndarray:
     return x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
 
 
+def context_start(piece: Piece, region: Region) -> float:
+    """The bar line :data:`CONTEXT_BEATS` before the region (or 0): where priming starts."""
+    start = meter.bar_start(piece.time_signatures, max(region.start - CONTEXT_BEATS, 0.0))
+    spb = 12
+    return max(0.0, round(start * spb) / spb)
+
+
 def follow_end(piece: Piece, region: Region, bars: int = FOLLOW_BARS) -> float:
     """Where the bars that rank the candidates end (at most the piece's end)."""
     lines = [b for b in bar_lines(piece, piece.end_beat + 64.0) if b > region.end + EPS]
@@ -291,8 +300,7 @@ def follow_log_probs(bundle: ModelBundle, piece: Piece, region: Region,
     stop = follow_end(piece, region, follow_bars)
     if stop <= region.end + EPS or not candidates:
         return np.zeros(len(candidates))
-    window = max(0.0, meter.bar_start(piece.time_signatures, max(region.start - PRIME_BEATS,
-                                                                 0.0)))
+    window = context_start(piece, region)
     window = round(window * spb) / spb
     before = [replace(n, end=min(n.end, region.start)) for n in piece.notes
               if window - EPS <= n.start < region.start - EPS]
@@ -410,18 +418,28 @@ def infill(
         if progress is not None:
             progress(0.7 * fraction if rank else fraction)
 
-    drawn = generate(bundle, piece, sampling, progress=sampled, cancelled=cancelled)
+    window = context_start(piece, region)
+    context = replace(piece, notes=tuple(n for n in piece.notes if n.start >= window - EPS),
+                      pedals=tuple(PedalSpan(max(p.start, window), p.end) for p in piece.pedals
+                                   if p.end > window + EPS))
+    if not any(n.start < region.start - EPS for n in context.notes):
+        context = piece  # a long silence before the region: prime on what came before it
+    drawn = generate(bundle, context, sampling, progress=sampled, cancelled=cancelled)
     fitted = [_fit(t.notes, piece, region) for t in drawn]
     style = drawn[0].style if drawn else None
-    if rank:
-        scores = follow_log_probs(bundle, piece, region,
-                                  [(notes, t.pedals) for notes, t in zip(fitted, drawn)],
-                                  style=style, composer=settings.composer,
-                                  follow_bars=follow_bars, cancelled=cancelled)
-    else:
-        scores = np.zeros(len(drawn))
     around = _neighbours(piece, region)
     measured = [_violation(notes, region, around) for notes in fitted]
+    scores = np.zeros(len(drawn))
+    if rank:
+        # Only candidates within the guards can make the results when there are enough of
+        # them; the others (often the densest, the longest to score) are not scored.
+        within = [k for k in range(len(drawn)) if measured[k][0] == 0]
+        scored = within if len(within) >= takes else list(range(len(drawn)))
+        scores[:] = -np.inf
+        scores[scored] = follow_log_probs(
+            bundle, piece, region, [(fitted[k], drawn[k].pedals) for k in scored],
+            style=style, composer=settings.composer, follow_bars=follow_bars,
+            cancelled=cancelled)
     order = list(range(len(drawn)))
     if rank:
         order.sort(key=lambda k: (measured[k][0] > 0, measured[k][0], -scores[k]))
