@@ -5,9 +5,9 @@ against the alternatives (benchmarks/infill.py, docs/infill.md): the forward mod
 on everything before the region and samples a *pool* of candidates for exactly the region's
 length (one batched generation, :func:`composer.generate.generate` with ``start_beat``), and
 each candidate is scored by the log-likelihood the same model gives to the *real* notes that
-follow the region (:data:`FOLLOW_BARS` bars), all candidates in one batched pass through the
-NumPy engine. A candidate after which the real continuation is likely joins it well. The
-best ``takes`` are kept.
+follow the region (the next bar, :data:`FOLLOW_BARS`; two rank no better), all candidates in
+one batched pass through the NumPy engine. A candidate after which the real continuation is
+likely joins it well. The best ``takes`` are kept.
 
 Two guards a musician expects, checked before the score: the new bars keep the piece's
 density (notes per beat within :data:`DENSITY_RANGE` of the bars around the region) and its
@@ -50,7 +50,7 @@ from composer.keys import Key, estimate_key
 from composer.notes import Note, PedalSpan, Piece
 from composer.tokenizer import Tokenizer
 
-FOLLOW_BARS = 2  # bars after the region whose likelihood ranks the candidates
+FOLLOW_BARS = 1  # bars after the region whose likelihood ranks the candidates (2: no better)
 NEIGHBOUR_BARS = 2  # bars on each side whose density and key the region must keep
 DENSITY_RANGE = (0.5, 2.0)  # notes per beat of the region over its neighbours'
 KEY_SLACK = 0.15  # the region's share of notes in the key may be this much below theirs

@@ -141,7 +141,8 @@ def test_batched_following_score_equals_one_stream_at_a_time(bundle):
     takes = infill(bundle, piece, region, GenerationSettings(takes=3, random_seed=8), rank=False)
     candidates = [(t.notes, t.pedals) for t in takes] + [
         (tuple(n for n in piece.notes if region.start <= n.start < region.end), ())]
-    batched = follow_log_probs(bundle, piece, region, candidates, style=takes[0].style)
+    batched = follow_log_probs(bundle, piece, region, candidates, style=takes[0].style,
+                               follow_bars=2)
     vocab = bundle.vocab
     spb = vocab.settings.steps_per_beat
     engine = engine_for(bundle)
