@@ -28,6 +28,7 @@ COMMANDS = {
     "play": "play a MIDI file through the sound card or a MIDI output port",
     "ports": "list MIDI input and output ports",
     "live": "call-and-response with a MIDI keyboard",
+    "infill": "regenerate bars A-B of a MIDI file so they lead into what follows",
 }
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 

@@ -102,6 +102,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     # generate
     ActionSpec("generate_action", "&Generate", ("Ctrl+G",), "sparkle",
                "Write continuations of the piece", help="generate"),
+    ActionSpec("regenerate_action", "&Regenerate selection", ("Ctrl+Shift+R",), "sparkle",
+               "Write new takes for the selected bars (Shift+drag in the ruler) that lead "
+               "into what follows", enabled=False, help="regenerate the selected bars"),
     ActionSpec("cancel_action", "&Cancel generation", ("Esc",), "SP_BrowserStop",
                "Stop generating", enabled=False, help="cancel generation"),
     ActionSpec("keep_action", "&Keep take", ("Ctrl+Return",), "SP_DialogApplyButton",

@@ -60,6 +60,12 @@ def kept_edit(notes: Mapping[int, Note], pedals, take) -> tuple[dict[int, Note],
     return cuts, merged
 
 
+def _replaces_region(take) -> bool:
+    from composer.infill import InfillTake
+
+    return isinstance(take, InfillTake)
+
+
 NEEDS_NOTES = ("Generate needs notes to continue: open a MIDI file or an example (File › Open "
                "example), drop one on the window, draw notes (D) or record (Ctrl+R)")
 
@@ -331,10 +337,18 @@ class GenerationBridge(QObject):
     def compare(self) -> None:
         self.takes_panel.compare()
 
+    def add_takes(self, takes: list, settings, model: str, started: float) -> None:
+        """Takes made elsewhere (Regenerate selection) join the history as a generation."""
+        self._generated_at = started
+        self._takes_ready(takes, settings, model)
+
     def _update_take_actions(self) -> None:
-        has = self.current_take() is not None
-        for name in ("keep_action", "continue_action", "play_take_action", "again_action"):
+        take = self.current_take()
+        has = take is not None
+        for name in ("keep_action", "play_take_action"):
             self.actions[name].setEnabled(has)
+        for name in ("continue_action", "again_action"):  # continuations only
+            self.actions[name].setEnabled(has and not _replaces_region(take))
         several = len(self.records()) > 1
         for name in ("next_take_action", "previous_take_action", "compare_action"):
             self.actions[name].setEnabled(several)
@@ -348,12 +362,22 @@ class GenerationBridge(QObject):
             return False
         take = record.take
         notes = {note_id: rn.note for note_id, rn in self.doc.notes.items()}
-        cuts, merged = kept_edit(notes, self.doc.pedals, take)
         stack = self.doc.undo_stack
         groups, selected = list(self.groups), record.key
-        self.doc.edit(f"Keep take {take.index + 1}", change=cuts,
-                      add=[RollNote(n, ACCEPTED) for n in take.notes],
-                      pedals=merged.pedals if take.pedals else None)
+        if _replaces_region(take):  # a regenerated region (gui.infill_bridge): swap its notes
+            from composer.infill import merge_infill
+
+            merged = merge_infill(Piece(notes=tuple(notes.values()),
+                                        pedals=tuple(self.doc.pedals)), take)
+            inside = [i for i, n in notes.items()
+                      if take.start_beat - 1e-9 <= n.start < take.end_beat - 1e-9]
+            self.doc.edit(f"Keep take {take.index + 1}", remove=inside,
+                          add=[RollNote(n, ACCEPTED) for n in take.notes], pedals=merged.pedals)
+        else:
+            cuts, merged = kept_edit(notes, self.doc.pedals, take)
+            self.doc.edit(f"Keep take {take.index + 1}", change=cuts,
+                          add=[RollNote(n, ACCEPTED) for n in take.notes],
+                          pedals=merged.pedals if take.pedals else None)
         self.roll.set_cursor_beat(take.start_beat)
         self._show_groups([], None)
         self._kept = _Kept(stack.command(stack.index() - 1), groups, selected)

@@ -36,6 +36,7 @@ from gui.document import ACCEPTED, Document
 from gui.editing import EditActions
 from gui.file_actions import FileActions, dropped_midi
 from gui.generation_bridge import GenerationBridge
+from gui.infill_bridge import InfillBridge
 from gui.live_bridge import LiveBridge
 from gui.messages import Messages
 from gui.notice import NoticeBar
@@ -168,6 +169,9 @@ class MainWindow(QMainWindow):
             self.doc, self.roll, self.controls, self.takes_panel, self.takes_dock, m,
             self.actions, self.bundles, start_job=self._start,
             model_loaded=lambda: self.live.update_generation(), parent=self)
+        self.infill = InfillBridge(self.doc, self.roll, self.view.ruler, self.controls,
+                                   self.generation_bridge, m, self.regenerate_action,
+                                   self.bundles, start_job=self._start, parent=self)
         self.recorder.api = self.midi_api()
         self.recording = RecordingBridge(self.recorder, self.doc, self.roll, self.input_combo,
                                          self.record_action, m, self.settings, parent=self)
@@ -212,6 +216,7 @@ class MainWindow(QMainWindow):
             "record_action": lambda on: self.toggle_record(on),
             "refresh_ports_action": lambda: self.refresh_ports(),
             "generate_action": lambda: self.generate(),
+            "regenerate_action": lambda: self.infill.regenerate(),
             "cancel_action": lambda: self.cancel_generation(),
             "keep_action": lambda: self.keep_take(),
             "next_take_action": lambda: self.generation_bridge.next_take(),

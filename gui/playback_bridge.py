@@ -130,11 +130,11 @@ class PlaybackBridge(QObject):
 
     def piece_with_take(self):
         """The piece plus the selected take (what the roll shows)."""
-        from composer.generate import merge
+        from composer.infill import with_take
 
         piece = self.doc.to_piece()
         take = self.current_take()
-        return merge(piece, take) if take is not None else piece
+        return with_take(piece, take) if take is not None else piece
 
     def play_all(self) -> bool:
         piece = self.piece_with_take()

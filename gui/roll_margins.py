@@ -3,7 +3,7 @@ zoomed with it (they follow its ``viewChanged``)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QFont, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
@@ -64,15 +64,20 @@ class KeyboardStrip(QWidget):
 
 
 class Ruler(QWidget):
-    """Bar numbers above the roll; click or drag to set where playback starts."""
+    """Bar numbers above the roll; click or drag to set where playback starts, Shift+click or
+    Shift+drag to select whole bars (what Regenerate selection redoes)."""
 
     HEIGHT = 26
+    barsSelected = Signal(object)  # (start beat, end beat) of the selected bars, or None
 
     def __init__(self, roll: PianoRoll, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.roll = roll
         self.setFixedHeight(self.HEIGHT)
-        self.setToolTip("Bars. Click to set where playback starts.")
+        self.setToolTip("Bars. Click to set where playback starts; Shift+drag to select bars "
+                        "(Regenerate selection, Ctrl+Shift+R).")
+        self.bar_span: tuple[float, float] | None = None
+        self._anchor: float | None = None
         roll.viewChanged.connect(self.update)
         roll.cursorMoved.connect(lambda _beat: self.update())
 
@@ -80,12 +85,39 @@ class Ruler(QWidget):
         roll = self.roll
         roll.set_cursor_beat(grid.snap(roll.x_to_beat(x), roll.snap_beats or 1.0))
 
+    def select_bars(self, span: tuple[float, float] | None) -> None:
+        """Select the bars covering ``span`` (beats; None: none)."""
+        if span is not None:
+            sigs = self.roll.doc.time_signatures
+            first = grid.bar_at(sigs, min(span))
+            last = grid.bar_at(sigs, max(max(span) - 1e-6, min(span)))
+            span = (first.start, last.end)
+        if span != self.bar_span:
+            self.bar_span = span
+            self.barsSelected.emit(span)
+            self.update()
+
     def mousePressEvent(self, event: QMouseEvent) -> None:
+        beat = max(self.roll.x_to_beat(event.position().x()), 0.0)
+        if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            self._anchor = beat
+            self.select_bars((beat, beat))
+            return
+        self._anchor = None
+        self.select_bars(None)
         self._set_cursor(event.position().x())
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        if event.buttons() & Qt.MouseButton.LeftButton:
-            self._set_cursor(event.position().x())
+        if not event.buttons() & Qt.MouseButton.LeftButton:
+            return
+        if self._anchor is not None:
+            beat = max(self.roll.x_to_beat(event.position().x()), 0.0)
+            self.select_bars((min(self._anchor, beat), max(self._anchor, beat)))
+            return
+        self._set_cursor(event.position().x())
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        self._anchor = None
 
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
@@ -96,6 +128,11 @@ class Ruler(QWidget):
             x0, x1 = roll.beat_to_x(roll.take_span[0]), roll.beat_to_x(roll.take_span[1])
             shade = roll.origin_color(TAKE)
             shade.setAlpha(70)
+            painter.fillRect(QRectF(x0, 0, x1 - x0, self.height()), shade)
+        if self.bar_span:
+            x0, x1 = roll.beat_to_x(self.bar_span[0]), roll.beat_to_x(self.bar_span[1])
+            shade = self.palette().highlight().color()
+            shade.setAlpha(110)
             painter.fillRect(QRectF(x0, 0, x1 - x0, self.height()), shade)
         font = QFont(self.font())
         font.setPixelSize(11)
