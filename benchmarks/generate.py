@@ -21,8 +21,8 @@ cost over the bare step), ``--repeats`` times in alternation, and prints the med
 repeats' medians: what to compare before and after a change of the sampling loop.
 
 Targets: the engine >= 200x faster per token than the tutorial approach; a fresh generate
-process faster than importing TensorFlow; the whole loop <= 1.3x the engine step. The numbers depend on what else the machine is
-doing: say so next to them.
+process faster than importing TensorFlow; the whole loop <= 1.3x the engine step. The numbers
+depend on what else the machine is doing: say so next to them.
 """
 
 from __future__ import annotations
