@@ -1,6 +1,7 @@
 """How fast is generation? The NumPy engine next to the tutorial approach, on the same model.
 
     .venv/bin/python benchmarks/generate.py [--model DIR] [--tokens 1000] [--tutorial-tokens 60]
+    .venv/bin/python benchmarks/generate.py --loop-only [--repeats 5]
 
 Measures, in one run and on one model (``--model``, else ``models/default`` if it exists, else
 a random-initialized model of the default shape, 2x512, so the benchmark runs any time):
@@ -15,9 +16,13 @@ a random-initialized model of the default shape, 2x512, so the benchmark runs an
 - max |logit difference| against the Keras model for the engine with float32 and with float16
   weights, on a real token sequence.
 
+``--loop-only`` measures the first two only (engine step and sampling loop, with the loop's
+cost over the bare step), ``--repeats`` times in alternation, and prints the median of the
+repeats' medians: what to compare before and after a change of the sampling loop.
+
 Targets: the engine >= 200x faster per token than the tutorial approach; a fresh generate
-process faster than importing TensorFlow. The numbers depend on what else the machine is
-doing: say so next to them.
+process faster than importing TensorFlow; the whole loop <= 1.3x the engine step. The numbers
+depend on what else the machine is doing: say so next to them.
 """
 
 from __future__ import annotations
@@ -51,6 +56,9 @@ from composer.midi_io import read_midi  # noqa: E402
 from composer.tokenizer import Tokenizer  # noqa: E402
 
 WINDOW = 100  # the tutorial's sliding window
+# The clock of the per-event measures: wall time, or with --cpu-time this thread's CPU time
+# (one BLAS thread), which a loaded machine does not inflate by making the process wait.
+CLOCK = time.perf_counter
 
 
 def seed_path() -> Path:
@@ -101,9 +109,9 @@ def engine_step_times(engine: LSTMEngine, ids: list[int], batch: int, count: int
     times = []
     for i in range(count):
         token = np.full(batch, ids[200 + i % (len(ids) - 200)])
-        start = time.perf_counter()
+        start = CLOCK()
         _, state = engine.step(token, state, inputs=step_inputs, context=context)
-        times.append(time.perf_counter() - start)
+        times.append(CLOCK() - start)
     return times
 
 
@@ -124,9 +132,9 @@ def loop_step_times(bundle, seed, batch: int, count: int, seed_memory: float | N
     settings = GenerationSettings(bars=1000, takes=batch, random_seed=1, **extra)
     plan = _plan(bundle, seed, settings)
     times = []
-    start = time.perf_counter()
+    start = CLOCK()
     for _ in _run(bundle, plan, settings, batch, None):
-        now = time.perf_counter()
+        now = CLOCK()
         times.append(now - start)
         start = now
         if len(times) >= count:
@@ -159,7 +167,19 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=1000)
     parser.add_argument("--tutorial-tokens", type=int, default=60)
     parser.add_argument("--runs", type=int, default=3, help="fresh-process runs (median)")
+    parser.add_argument("--loop-only", action="store_true",
+                        help="only the engine step and the sampling loop")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="repeats of the loop measures (median of medians)")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="per-event measures in this thread's CPU time, not wall time")
     args = parser.parse_args()
+    if args.cpu_time:
+        global CLOCK
+        CLOCK = time.thread_time
+    if args.loop_only:
+        loop_only(args)
+        return
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -254,6 +274,43 @@ def main() -> None:
     print(f"{'-' * width}-+-{'-' * 30}")
     for name, value in rows:
         print(f"{name.ljust(width)} | {value}")
+
+
+def loop_only(args) -> None:
+    """Engine step and sampling loop per event, batch 1 and 8, repeated in alternation so a
+    change in the machine's load hits every row alike."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder, origin = model_dir(args.model, Path(tmp))
+        bundle = load_bundle(folder)
+        seed = read_midi(seed_path())
+        ids = Tokenizer(bundle.vocab.settings).encode(seed.notes, seed.pedals, eos=False)
+        while len(ids) < 400:
+            ids = ids + ids[1:]
+        engine = LSTMEngine.from_bundle(bundle)
+        measures = {}
+        for batch in (1, 8):
+            measures[f"engine step, batch {batch}"] = (
+                lambda b=batch: engine_step_times(engine, ids, b, args.tokens), batch)
+            measures[f"whole loop, batch {batch}"] = (
+                lambda b=batch: loop_step_times(bundle, seed, b, args.tokens), batch)
+            measures[f"whole loop without seed memory, batch {batch}"] = (
+                lambda b=batch: loop_step_times(bundle, seed, b, args.tokens, seed_memory=0.0),
+                batch)
+        results: dict[str, list[float]] = {name: [] for name in measures}
+        for _ in range(args.repeats):
+            for name, (measure, _batch) in measures.items():
+                results[name].append(median_ms(measure()))
+    clock = "CPU time" if CLOCK is time.thread_time else "wall time"
+    print(f"model: {bundle.name} ({origin}); {args.tokens} events x {args.repeats} repeats; "
+          f"{clock}; load average {os.getloadavg()[0]:.2f}")
+    width = max(len(name) for name in results)
+    for name, values in results.items():
+        batch = measures[name][1]
+        median = statistics.median(values)
+        engine_ms = statistics.median(results[f"engine step, batch {batch}"])
+        print(f"{name.ljust(width)} | {median:.3f} ms/step ({median / batch:.3f} ms/event) "
+              f"| {median / engine_ms:.2f}x the engine step | repeats: "
+              + " ".join(f"{v:.3f}" for v in values))
 
 
 if __name__ == "__main__":

@@ -166,26 +166,54 @@ def tempo_at(seed: Piece, beat: float) -> float:
 
 
 def seed_end_beat(seed: Piece, steps_per_beat: int = 12) -> float:
-    """Where a continuation of ``seed`` starts (on the grid; see the module docstring)."""
-    tokenizer = Tokenizer(TokenizerSettings(steps_per_beat=steps_per_beat))
-    ends = [n.end for n in tokenizer.quantize(seed.notes)]
-    ends += [p.end for p in tokenizer.quantize_pedals(seed.pedals)]
+    """Where a continuation of ``seed`` starts (on the grid; see the module docstring).
+
+    ``steps_per_beat`` is the grid of the model that continues it (``bundle.vocab.settings``);
+    :func:`generate` always uses its model's.
+    """
+    return _start_after(seed, _Grid.of(seed, TokenizerSettings(steps_per_beat=steps_per_beat)))
+
+
+def continuation_beats(seed: Piece, settings: GenerationSettings,
+                       steps_per_beat: int = 12) -> float:
+    """Length of the continuation in beats, when it starts at :func:`seed_end_beat` on the
+    grid of ``steps_per_beat`` (the model's)."""
+    return _length_beats(seed, settings, seed_end_beat(seed, steps_per_beat))
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """The seed as the model sees it: its notes and pedal snapped to the model's grid, once."""
+
+    notes: tuple[Note, ...]
+    pedals: tuple[PedalSpan, ...]
+    steps_per_beat: int
+
+    @staticmethod
+    def of(seed: Piece, settings: TokenizerSettings) -> _Grid:
+        tokenizer = Tokenizer(settings)
+        return _Grid(tuple(tokenizer.quantize(seed.notes)),
+                     tuple(tokenizer.quantize_pedals(seed.pedals)), settings.steps_per_beat)
+
+
+def _start_after(seed: Piece, grid: _Grid) -> float:
+    """:func:`seed_end_beat` of a seed already on the grid."""
+    spb = grid.steps_per_beat
+    ends = [n.end for n in grid.notes] + [p.end for p in grid.pedals]
     last = max(ends, default=0.0)  # on the grid already: the end as the model sees it
     if last <= 0:
         return 0.0
     signature = signature_at(seed, last - 1e-9)
     bar = signature.beats_per_bar
     bar_end = signature.beat + math.ceil((last - signature.beat) / bar - 1e-9) * bar
-    bar_end = math.ceil(bar_end * steps_per_beat - 1e-6) / steps_per_beat
+    bar_end = math.ceil(bar_end * spb - 1e-6) / spb
     if last - (bar_end - bar) >= FILL_SHARE * bar - 1e-9:
         return max(bar_end, last)
     return last
 
 
-def continuation_beats(seed: Piece, settings: GenerationSettings,
-                       steps_per_beat: int = 12) -> float:
-    """Length of the continuation in beats."""
-    start = seed_end_beat(seed, steps_per_beat)
+def _length_beats(seed: Piece, settings: GenerationSettings, start: float) -> float:
+    """``settings.bars`` of the signature (or ``seconds`` at the tempo) in force at ``start``."""
     if settings.seconds is not None:
         return settings.seconds * tempo_at(seed, start) / 60.0
     return float(settings.bars) * signature_at(seed, start).beats_per_bar
@@ -233,23 +261,22 @@ def cut_seed(seed: Piece, beat: float) -> Piece:
 
 
 def _plan(bundle: ModelBundle, seed: Piece, settings: GenerationSettings) -> _Plan:
+    """Everything the takes share, in one pass: the settings checked, the seed cut (at
+    ``start_beat``) and checked, then snapped to the model's grid once; where the continuation
+    starts, how long it is, the priming window, its events and the constraints all come from
+    that one grid view."""
     settings.validate()
     vocab = bundle.vocab
-    tokenizer = Tokenizer(vocab.settings)
     spb = vocab.settings.steps_per_beat
+    chosen_start = None
     if settings.start_beat is not None:
-        seed = cut_seed(seed, round(settings.start_beat * spb) / spb)
+        chosen_start = round(settings.start_beat * spb) / spb
+        seed = cut_seed(seed, chosen_start)
     if not seed.notes:
         raise MidiFileError("the seed has no notes, nothing to continue")
-    if settings.start_beat is not None:
-        start = round(settings.start_beat * spb) / spb
-        if settings.seconds is not None:
-            beats = settings.seconds * tempo_at(seed, start) / 60.0
-        else:
-            beats = float(settings.bars) * signature_at(seed, start).beats_per_bar
-    else:
-        start = seed_end_beat(seed, spb)
-        beats = continuation_beats(seed, settings, spb)
+    grid = _Grid.of(seed, vocab.settings)
+    start = chosen_start if chosen_start is not None else _start_after(seed, grid)
+    beats = _length_beats(seed, settings, start)
     if beats > MAX_BEATS:
         raise SettingsError(f"the continuation would be {beats:.0f} beats long; "
                             f"at most {MAX_BEATS:.0f} are allowed")
@@ -257,21 +284,21 @@ def _plan(bundle: ModelBundle, seed: Piece, settings: GenerationSettings) -> _Pl
     signature = signature_at(seed, start - 1e-9)
     bar = signature.beats_per_bar
 
-    # The priming window: the last PRIME_BEATS beats, from a bar line.
+    # The priming window: the last PRIME_BEATS beats, from a bar line (on the grid).
     window = signature.beat + math.floor((start - PRIME_BEATS - signature.beat) / bar) * bar
     window = max(0.0, round(window * spb) / spb)
-    notes = [n.shifted(-window) for n in seed.notes if n.start >= window - 1e-9]
+    history = tuple(n for n in grid.notes if n.start >= window - 1e-9)
+    notes = [n.shifted(-window) for n in history]
     pedals = [PedalSpan(max(p.start, window) - window, p.end - window)
-              for p in seed.pedals if p.end > window]
-    ids = tokenizer.encode(notes, pedals, bos=window == 0, eos=False, end_beat=start - window)
+              for p in grid.pedals if p.end > window]
+    ids = Tokenizer(vocab.settings).encode(notes, pedals, bos=window == 0, eos=False,
+                                           end_beat=start - window)
     state = DecoderState(vocab)
     for token in ids:
         state.feed(token)
     prime = ids[-PRIME_TOKENS:] or [vocab.bos]
-    quantized = tokenizer.quantize(notes)
-    history = tuple(n.shifted(window) for n in quantized)
     start_step = round(start * spb)
-    last_end = max(round((n.end + window) * spb) for n in quantized) if quantized else start_step
+    last_end = max(round(n.end * spb) for n in history) if history else start_step
 
     allowed = _allowed_pitches(bundle, seed, settings, history)
     bar_steps = max(1, round(bar * spb))
@@ -452,7 +479,13 @@ def _run(
     cancelled: Callable[[], bool] | None,
     primed: Primed | None = None,
 ) -> Iterator[tuple[list[TakeTracker], list[list[int]]]]:
-    """Sample all takes together; yields (trackers, ids so far) after every event."""
+    """Sample all takes together; yields (trackers, ids so far) after every event.
+
+    Per event: each take's mask and guard offsets (written into one buffer, allocated once),
+    its seed-memory lookup and its own uniform draw, then one :func:`sample_ids` over the
+    batch and one engine step. The Python work per take is kept to what cannot be batched
+    (following each stream), since at one take it costs as much as the LSTM step itself.
+    """
     engine = engine_for(bundle)
     primed = primed or prime(bundle, plan)
     logits = np.repeat(primed.logits[None, :], takes, axis=0)
@@ -462,41 +495,52 @@ def _run(
     ids: list[list[int]] = [[] for _ in range(takes)]
     active = [True] * takes
     rngs = take_rngs(settings, takes)
-    steps = np.zeros(takes, dtype=np.intp)
     memory = SeedMemory(plan.prime_ids, logits.shape[1], settings.seed_memory)
     histories = [list(plan.prime_ids) for _ in range(takes)] if memory else []
+    offsets = np.empty((takes, logits.shape[1]))
+    weights = np.zeros(takes)
+    recalled = np.zeros((takes, logits.shape[1])) if takes > 1 else None
+    top_k, top_p, target = settings.top_k, settings.top_p, plan.target_steps
     while True:
         if cancelled is not None and cancelled():
             raise GenerationCancelled("generation cancelled")
-        offsets = np.empty((takes, logits.shape[1]))
         for index, tracker in enumerate(trackers):
             offsets[index] = tracker.offsets()
-        uniforms = np.array([rng.random() for rng in rngs])
+        uniforms = [rng.random() for rng in rngs]
         temperature = settings.temperature
         if memory:
-            weights = np.zeros(takes)
-            recalled = np.zeros_like(offsets)
-            for index, history in enumerate(histories):
-                weight, q = memory.lookup(history)
+            if takes == 1:
+                weight, q = memory.lookup(histories[0])
                 if q is not None:
-                    weights[index], recalled[index] = weight, q
-            if weights.any():
-                logits = mix_logits(logits, temperature, weights, recalled)
-                temperature = 1.0
-        chosen = sample_ids(logits, None, temperature=temperature, top_k=settings.top_k,
-                            top_p=settings.top_p, bias=offsets, uniforms=uniforms)
-        for index, tracker in enumerate(trackers):
+                    weights[0] = weight
+                    logits = mix_logits(logits, temperature, weights, q[None, :])
+                    temperature = 1.0
+            else:
+                weights[:] = 0.0
+                recalled[:] = 0.0
+                for index, history in enumerate(histories):
+                    weight, q = memory.lookup(history)
+                    if q is not None:
+                        weights[index], recalled[index] = weight, q
+                if weights.any():
+                    logits = mix_logits(logits, temperature, weights, recalled)
+                    temperature = 1.0
+        chosen = sample_ids(logits, None, temperature=temperature, top_k=top_k,
+                            top_p=top_p, bias=offsets, uniforms=uniforms)
+        for index, token in enumerate(chosen.tolist()):
             if active[index]:
-                tracker.feed(int(chosen[index]))
-                ids[index].append(int(chosen[index]))
+                tracker = trackers[index]
+                tracker.feed(token)
+                ids[index].append(token)
                 if memory:
-                    histories[index].append(int(chosen[index]))
-                active[index] = tracker.step < plan.target_steps
-            steps[index] = tracker.step
+                    histories[index].append(token)
+                active[index] = tracker.step < target
         yield trackers, ids
         if not any(active):
             return
-        inputs = plan.step_inputs(steps) if context is not None else None
+        inputs = None
+        if context is not None:
+            inputs = plan.step_inputs(np.array([t.step for t in trackers], dtype=np.intp))
         logits, state = engine.step(chosen, state, inputs, context)
 
 

@@ -1,5 +1,6 @@
-"""The time map of a piece: which time signature holds where, where bars begin, and where in
-its bar a moment falls. Qt-free, so the library, the generator and the piano roll share it.
+"""The time map of a piece: which time signature holds where, where bars begin, where in its
+bar a moment falls, and which tempo holds where (beats to seconds and back). Qt-free, so the
+library, the generator, playback and the piano roll share it.
 
 A list of :class:`~composer.notes.TimeSignature` is read as a MIDI file means it: each entry
 starts a bar at its ``beat`` and bars of its length follow until the next entry. Before the
@@ -119,3 +120,30 @@ def tempo_at(tempos: Sequence[TempoChange], beat: float) -> float:
         else:
             break
     return bpm
+
+
+def seconds_at(tempos: Sequence[TempoChange], beat: float) -> float:
+    """Wall-clock seconds at ``beat``, integrating the tempo map (changes in beat order); the
+    first tempo also covers negative beats. :meth:`Piece.seconds_at` is this."""
+    tempos = tuple(tempos) or (TempoChange(0.0, DEFAULT_TEMPO_BPM),)
+    seconds, prev_beat, prev_bpm = 0.0, 0.0, tempos[0].bpm
+    for change in tempos[1:]:
+        if change.beat >= beat:
+            break
+        seconds += (change.beat - prev_beat) * 60.0 / prev_bpm
+        prev_beat, prev_bpm = change.beat, change.bpm
+    return seconds + (beat - prev_beat) * 60.0 / prev_bpm
+
+
+def beat_at(tempos: Sequence[TempoChange], seconds: float) -> float:
+    """Inverse of :func:`seconds_at`: the beat sounding ``seconds`` after beat 0."""
+    tempos = tuple(tempos)
+    beat, elapsed = 0.0, 0.0
+    bpm = tempos[0].bpm if tempos else DEFAULT_TEMPO_BPM
+    for change in tempos[1:]:
+        span = (change.beat - beat) * 60.0 / bpm
+        if elapsed + span >= seconds:
+            break
+        elapsed += span
+        beat, bpm = change.beat, change.bpm
+    return beat + (seconds - elapsed) * bpm / 60.0

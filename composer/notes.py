@@ -109,8 +109,11 @@ class Piece:
         return self.time_signatures[0] if self.time_signatures else TimeSignature(0.0)
 
     def seconds_at(self, beat: float) -> float:
-        """Wall-clock seconds at ``beat``, following every tempo change."""
-        return _seconds_at(self.tempos or (TempoChange(0.0, DEFAULT_TEMPO_BPM),), beat)
+        """Wall-clock seconds at ``beat``, following every tempo change (the time map lives
+        in :mod:`composer.meter`, imported here lazily: it builds on these types)."""
+        from composer import meter
+
+        return meter.seconds_at(self.tempos, beat)
 
     def with_notes(self, notes, pedals=None) -> Piece:
         return replace(
@@ -118,17 +121,6 @@ class Piece:
             notes=tuple(sorted(notes)),
             pedals=self.pedals if pedals is None else tuple(sorted(pedals)),
         )
-
-
-def _seconds_at(tempos: tuple[TempoChange, ...], beat: float) -> float:
-    """Integrate the tempo map up to ``beat``; the first tempo also covers negative beats."""
-    seconds, prev_beat, prev_bpm = 0.0, 0.0, tempos[0].bpm
-    for change in tempos[1:]:
-        if change.beat >= beat:
-            break
-        seconds += (change.beat - prev_beat) * 60.0 / prev_bpm
-        prev_beat, prev_bpm = change.beat, change.bpm
-    return seconds + (beat - prev_beat) * 60.0 / prev_bpm
 
 
 def fold_pitch(pitch: int, low: int = PIANO_LOW, high: int = PIANO_HIGH) -> int:

@@ -27,6 +27,7 @@ from collections.abc import Callable
 import mido
 import numpy as np
 
+from composer import meter
 from composer.audio import (
     ALL_NOTES_OFF_CC,
     PEDAL_CC,
@@ -301,16 +302,7 @@ def open_output(name: str | None = None, *, api: str | None = None,
 
 def beat_at(piece: Piece, seconds: float) -> float:
     """Inverse of :meth:`Piece.seconds_at`: the beat sounding ``seconds`` after beat 0."""
-    tempos = piece.tempos or ()
-    beat, elapsed = 0.0, 0.0
-    bpm = tempos[0].bpm if tempos else 120.0
-    for change in tempos[1:]:
-        span = (change.beat - beat) * 60.0 / bpm
-        if elapsed + span >= seconds:
-            break
-        elapsed += span
-        beat, bpm = change.beat, change.bpm
-    return beat + (seconds - elapsed) * bpm / 60.0
+    return meter.beat_at(piece.tempos, seconds)
 
 
 class Player:

@@ -46,6 +46,7 @@ every temperature.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -120,17 +121,47 @@ def sample_ids(
     must allow at least one id. Deterministic for a given ``rng`` state, or for given
     ``uniforms`` (one number in [0, 1) per row: takes with generators of their own).
     """
-    x = np.multiply(np.atleast_2d(logits), 1.0 / max(temperature, MIN_TEMPERATURE),
-                    dtype=np.float64)
+    logits = np.atleast_2d(logits)
+    if temperature == 1.0:  # x * 1.0 is x: skip the multiplication, keep the float64 copy
+        x = logits.astype(np.float64)
+    else:
+        x = np.multiply(logits, 1.0 / max(temperature, MIN_TEMPERATURE), dtype=np.float64)
     if bias is not None:
         x += bias
     if allowed is not None:
         x[~allowed] = -np.inf
+    draws = uniforms if uniforms is not None else rng.random(x.shape[0])
+    if x.shape[0] == 1:  # one take (live playing, most generations): one row, fewer calls
+        return np.array([_draw_row(x[0], top_k, top_p, float(draws[0]))])
     cumulative = np.cumsum(_filtered_weights(x, top_k, top_p), axis=1)
     total = cumulative[:, -1]
-    draws = uniforms if uniforms is not None else rng.random(x.shape[0])
     u = np.minimum(np.asarray(draws) * total, np.nextafter(total, 0.0))
     return (cumulative <= u[:, None]).sum(axis=1)
+
+
+def _draw_row(x: np.ndarray, top_k: int, top_p: float, draw: float) -> int:
+    """:func:`sample_ids` for one row, with the same floating-point operations as the batch
+    path in the same order (so one take draws what it would in a batch), in fewer NumPy
+    calls: counts of sorted cumulative sums become ``searchsorted``."""
+    weights = np.exp(x - x.max())
+    size = weights.shape[0]
+    use_k = 0 < top_k < size
+    if use_k or top_p < 1.0:
+        ranked = np.sort(weights)[::-1]
+        if use_k:
+            ranked = ranked[:top_k]
+        if top_p < 1.0:
+            cumulative = np.cumsum(ranked)
+            # (cumulative < top_p * total).sum() of a non-decreasing array
+            needed = int(cumulative.searchsorted(top_p * cumulative[-1], side="left"))
+            threshold = ranked[min(needed, ranked.shape[0] - 1)]
+        else:
+            threshold = ranked[-1]
+        weights[weights < threshold] = 0.0
+    cumulative = np.cumsum(weights)
+    total = float(cumulative[-1])
+    u = min(draw * total, math.nextafter(total, 0.0))
+    return int(cumulative.searchsorted(u, side="right"))  # (cumulative <= u).sum()
 
 
 # ----- constraints --------------------------------------------------------------------------
@@ -353,6 +384,13 @@ class TakeTracker:
             self._pitch_ok = np.ones(vocab.pitch_count, dtype=bool)
         else:
             self._pitch_ok = np.isin(self._pitches, sorted(constraints.allowed_pitches))
+        # Row i: the allowed pitches from the i-th up (note-ons at one step ascend), so the
+        # NOTE_ON mask is one row, less what sounds and what the guard bans: two NumPy calls.
+        count = vocab.pitch_count
+        self._ascending = np.vstack([self._pitch_ok[None, :],
+                                     self._pitch_ok & ~np.tri(count, count, 0, dtype=bool)])
+        self._sounding = np.zeros(count, dtype=bool)  # the state's sounding pitches, as a mask
+        self._no_pitch = np.zeros(count, dtype=bool)
         self.guard = None
         if constraints.repetition_guard:
             self.guard = RepetitionGuard(vocab, constraints.bar_steps, constraints.bar_anchor_step)
@@ -365,15 +403,13 @@ class TakeTracker:
         return self.state.step
 
     def _note_on_ok(self) -> np.ndarray:
-        sounding = self.state.sounding
-        if len(sounding) >= self.constraints.max_polyphony:
-            return np.zeros(len(self._pitches), dtype=bool)
-        ok = self._pitch_ok & (self._pitches > self.last_on)
-        if sounding:
-            ok[np.fromiter(sounding, int) - self._low] = False
+        if len(self.state.sounding) >= self.constraints.max_polyphony:
+            return self._no_pitch
+        row = self._ascending[max(self.last_on - self._low + 1, 0)]
+        blocked = self._sounding
         if self.guard is not None:
-            ok &= ~self.guard.penalties()[1]
-        return ok
+            blocked = blocked | self.guard.penalties()[1]
+        return row > blocked  # allowed and not blocked
 
     def allowed(self) -> np.ndarray:
         """Boolean mask over the vocabulary: the ids that may come next (never empty)."""
@@ -467,6 +503,7 @@ class TakeTracker:
         self.events_this_step += 1
         if self._on_base <= token < self._off_base:
             pitch = token - self._on_base + self._low
+            self._sounding[pitch - self._low] = pitch in state.sounding
             self.phase = _PHASE_ON
             self.last_on = pitch
             self.pending_velocity = False
@@ -475,6 +512,7 @@ class TakeTracker:
                 self.guard.note_on(self.start_step + state.step, pitch)
         elif self._off_base <= token < self._shift_base:
             self.last_off = token - self._off_base + self._low
+            self._sounding[self.last_off - self._low] = self.last_off in state.sounding
             if not state.sounding:
                 self.silent_since = state.step
         elif self._velocity_base <= token < self._velocity_end:

@@ -37,43 +37,62 @@ DEFAULT_STRENGTH = 0.7
 
 
 class SeedMemory:
-    """Counts of what followed each context of :data:`MIN_ORDER`..:data:`MAX_ORDER` events."""
+    """Counts of what followed each context of :data:`MIN_ORDER`..:data:`MAX_ORDER` events.
+
+    Built once per generation, looked up once per event and take: so the distributions are
+    normalized here, once, and a lookup is a few tuple slices and dict probes. Every context
+    stored is stored with its shorter suffixes (down to :data:`MIN_ORDER`), so the orders that
+    match a context form a run from :data:`MIN_ORDER` up: the lookup walks up that run and
+    stops at the first miss, instead of trying every order from the longest down.
+    """
 
     def __init__(self, seed_ids: Sequence[int], vocab_size: int,
                  strength: float = DEFAULT_STRENGTH) -> None:
         self.vocab_size = int(vocab_size)
         self.strength = float(strength)
         ids = [int(t) for t in seed_ids]
-        self._table: dict[tuple[int, ...], Counter] = {}
+        counts: dict[tuple[int, ...], Counter] = {}
         if self.strength > 0:
             for end in range(1, len(ids)):
                 following = ids[end]
                 for order in range(MIN_ORDER, min(MAX_ORDER, end) + 1):
                     key = tuple(ids[end - order:end])
-                    self._table.setdefault(key, Counter())[following] += 1
-        self._orders = sorted({len(k) for k in self._table}, reverse=True)
+                    counts.setdefault(key, Counter())[following] += 1
+        self._table: dict[tuple[int, ...], np.ndarray] = {
+            key: self._distribution(counter) for key, counter in counts.items()}
+        self._longest = max((len(k) for k in self._table), default=0)
+        self._weights = {order: self.strength * min(1.0, (order - MIN_ORDER + 1) / FULL_ORDER)
+                         for order in range(MIN_ORDER, self._longest + 1)}
+
+    def _distribution(self, counts: Counter) -> np.ndarray:
+        q = np.zeros(self.vocab_size)
+        for token, count in counts.items():
+            q[token] = count
+        q /= q.sum()
+        q.flags.writeable = False  # shared by every lookup
+        return q
 
     def __bool__(self) -> bool:
         return bool(self._table)
 
     def lookup(self, context: Sequence[int]) -> tuple[float, np.ndarray | None]:
         """(weight, distribution) for the next event after ``context``; (0, None) without a
-        match. Looks up the longest matching suffix first."""
-        if not self._table:
+        match. The longest matching suffix counts. The distribution is shared: read only."""
+        table = self._table
+        if not table or len(context) < MIN_ORDER:
             return 0.0, None
-        for order in self._orders:
-            if order > len(context):
-                continue
-            counts = self._table.get(tuple(context[-order:]))
-            if counts is None:
-                continue
-            q = np.zeros(self.vocab_size)
-            for token, count in counts.items():
-                q[token] = count
-            q /= q.sum()
-            weight = self.strength * min(1.0, (order - MIN_ORDER + 1) / FULL_ORDER)
-            return weight, q
-        return 0.0, None
+        tail = tuple(context[-self._longest:])
+        size = len(tail)
+        found = None
+        order = MIN_ORDER
+        while order <= size:
+            q = table.get(tail[size - order:])
+            if q is None:
+                break
+            found, order = (q, order), order + 1
+        if found is None:
+            return 0.0, None
+        return self._weights[found[1]], found[0]
 
 
 def mix_logits(logits: np.ndarray, temperature: float, weights: np.ndarray,
