@@ -13,11 +13,12 @@ Why this shape:
   are the same Keras objects as on one device, so a run can be resumed with another strategy.
 - The global batch is ``--batch-size`` (per replica) times the replicas; the loss of a step is
   the sum of ``ce * weight`` over the global batch divided by its windows times their length,
-  as Keras computes it on one device; the gradients are summed over the replicas and then
-  clipped (``clipnorm``, per variable), as on one device. So N replicas with ``--batch-size B``
-  take the very steps of one device with ``--batch-size N*B`` and the same ``--lr``: the
-  learning rate is *not* scaled with the replicas (the rule is "the rate is that of the global
-  batch"; raise ``--lr`` yourself if you grow the global batch a lot).
+  as Keras computes it on one device; the Keras optimizer sums the replicas' gradients. So N
+  replicas with ``--batch-size B`` take the steps of one device with ``--batch-size N*B`` and
+  the same ``--lr`` (one difference: Keras clips, ``clipnorm`` per variable, each replica's
+  share before the sum, so a step whose gradient exceeds the clip norm differs). The learning
+  rate is *not* scaled with the replicas (the rule: "the rate is that of the global batch";
+  raise ``--lr`` yourself if you grow the global batch a lot).
 - Every worker draws the same windows (the sampler is seeded by ``(seed, epoch)``) and
   ``tf.data`` shards each global batch between the workers (``AutoShardPolicy.DATA``): each
   worker trains on its slice of every batch.
@@ -129,14 +130,13 @@ class DistributedSteps:
     per-replica batch.
     """
 
-    def __init__(self, strategy, model, batch_size: int, clipnorm: float | None) -> None:
+    def __init__(self, strategy, model, batch_size: int) -> None:
         import tensorflow as tf
 
         self.strategy = strategy
         self.model = model
         self.replicas = int(strategy.num_replicas_in_sync)
         self.global_batch = batch_size * self.replicas
-        self.clipnorm = clipnorm
         with strategy.scope():
             model.optimizer.build(model.trainable_variables)
         self._step = tf.function(self._replica_step_all)
@@ -152,15 +152,12 @@ class DistributedSteps:
             ce = tf.keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)
             elements = tf.cast(self.global_batch * tf.shape(y)[1], ce.dtype)
             loss = tf.reduce_sum(ce * tf.cast(w, ce.dtype)) / elements  # this replica's share
-        # Dense (the embedding's gradient comes as IndexedSlices), as Keras clips it.
-        grads = [tf.convert_to_tensor(g) for g in tape.gradient(loss, variables)]
+        # The Keras optimizer sums the replicas' gradients (ReplicaContext.all_reduce) and
+        # updates as on one device. The embedding's gradient stays IndexedSlices, as in
+        # model.fit: Adam treats those rows unlike a dense gradient, and a dense one here
+        # trained measurably differently from one device.
+        model.optimizer.apply(tape.gradient(loss, variables), variables)
         context = tf.distribute.get_replica_context()
-        grads = context.all_reduce(tf.distribute.ReduceOp.SUM, grads)  # the global gradient
-        if self.clipnorm:
-            grads = [tf.clip_by_norm(g, self.clipnorm) for g in grads]
-        # The Keras optimizer sums the gradients of the replicas once more: hand it 1/N each,
-        # so the sum is the clipped global gradient (its own clipping then never bites).
-        model.optimizer.apply([g / self.replicas for g in grads], variables)
         return context.all_reduce(tf.distribute.ReduceOp.SUM, loss)
 
     def _replica_step_all(self, iterator):

@@ -241,9 +241,15 @@ class Trainer:
         steps = twin = None
         global_batch = cfg.batch_size
         if dist is not None:
-            steps = DistributedSteps(dist, model, cfg.batch_size, cfg.clipnorm)
+            steps = DistributedSteps(dist, model, cfg.batch_size)
             global_batch = steps.global_batch
             twin = build_model(self.model_config)  # validation, outside the strategy
+            epochs = steps.agree([float(state.epoch), float(state.epoch) ** 2])
+            if epochs[1] != epochs[0] ** 2:  # a mean and a mean of squares: all equal or not
+                raise TrainingError(
+                    f"{self.run_dir}: the workers would start from different epochs; every "
+                    "worker must see the same --run-dir (a shared folder, see "
+                    "docs/distributed.md)")
         # A finished run whose limits were raised (more epochs or minutes) simply goes on.
         state.finished = False
 

@@ -23,10 +23,11 @@ from composer.distribute import Cluster, choose_strategy, cluster_from_env, desc
 from composer.errors import SettingsError
 from tests.conftest import music21_test_midis
 
-# Tolerance of the loss comparison, nats/event: the same steps on the same windows; what
-# differs is the order of the sums in the all-reduce and the weights' initialisation under
-# the strategy's scope (measured: about 0.002 after 2 epochs).
-LOSS_TOLERANCE = 0.01
+# Tolerance of the loss comparison, nats/event: the same steps on the same windows, so only
+# the order of the sums in the all-reduce differs (weights agree to about 1e-7 after 18 steps;
+# log.csv rounds to 1e-5). Clipping of each replica's share could differ on a step whose
+# gradient exceeds the clip norm; none does here.
+LOSS_TOLERANCE = 1e-3
 TINY = ["--layers", "1", "--units", "16", "--embedding", "8", "--sequence-length", "24",
         "--steps-per-epoch", "2", "--dropout", "0", "--no-evaluate", "--name", "tiny",
         "--midi-dir", str(music21_test_midis()[0].parent)]
