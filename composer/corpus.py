@@ -396,9 +396,12 @@ def convert_all(
     *,
     cache_dir: Path | None = None,
     jobs: int | None = None,
-    progress: Callable[[Iterable], Iterable] | None = None,
+    progress: Callable[..., Iterable] | None = None,
 ) -> list[Converted]:
     """Convert every source, from the cache where possible, the rest in parallel.
+
+    ``progress(iterator, total, sizes)`` may wrap the results as they come: ``total`` files
+    to parse, ``sizes`` their bytes by index (what the remaining time depends on).
 
     ``settings`` is accepted for compatibility and ignored: conversion does not tokenize.
     """
@@ -431,7 +434,8 @@ def convert_all(
             work.sort(key=lambda job: -_size(job[1].path))
             iterator = pool.imap_unordered(_convert_job, work, chunksize=1)
         try:
-            wrapped = progress(iterator, total=len(work)) if progress else iterator
+            sizes = {i: _size(source.path) for i, source in work}
+            wrapped = progress(iterator, total=len(work), sizes=sizes) if progress else iterator
             for index, item in wrapped:
                 _cache_store(cache_paths[index], item)
                 results[index] = item

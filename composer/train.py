@@ -18,6 +18,7 @@ stopping: a model that gets better at piano while it forgets the chorales does n
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -32,6 +33,7 @@ from composer.atomic import write_json_atomic
 from composer.conditioning import STYLES, Conditioning
 from composer.config import ModelConfig, TrainConfig
 from composer.dataset import Batch, PieceInputs, WindowSampler, validation_batch
+from composer.distribute import Cluster, DistributedSteps, is_lost_worker
 from composer.errors import TrainingError
 from composer.meter import UNKNOWN
 from composer.model import build_model, save_bundle
@@ -115,8 +117,15 @@ class Trainer:
         *,
         init_keras_path: Path | None = None,
         log: Callable[[str], None] = _log,
+        strategy=None,
+        cluster: Cluster | None = None,
     ) -> None:
+        """``strategy``: a ``tf.distribute`` strategy (composer.distribute) or None for the
+        plain loop on one device; ``cluster``: this process's place in ``TF_CONFIG`` (only
+        the chief writes into the run folder)."""
         self.run_dir = Path(run_dir)
+        self.strategy = strategy
+        self.cluster = cluster or Cluster()
         self.data = data
         self.model_config = model_config
         self.train_config = train_config
@@ -143,7 +152,8 @@ class Trainer:
 
     def _load_state(self, fresh: bool) -> RunState | None:
         # The state saved inside the checkpoint (composer.run_files): always its own epoch.
-        data = None if fresh else resume_state(self.run_dir)
+        # Only the chief repairs the folder; the other workers read what a repair would give.
+        data = None if fresh else resume_state(self.run_dir, repair=self.is_chief)
         if data is None:
             return None
         saved = json.loads((self.run_dir / "run.json").read_text())
@@ -154,6 +164,10 @@ class Trainer:
                 "another --run-dir"
             )
         return RunState(**data)
+
+    @property
+    def is_chief(self) -> bool:
+        return self.cluster.is_chief
 
     def _save_checkpoint(self, model, state: RunState) -> None:
         tmp = self.run_dir / ".checkpoint.tmp.keras"
@@ -196,28 +210,46 @@ class Trainer:
         import keras
 
         cfg = self.train_config
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        chief, dist = self.is_chief, self.strategy
+        if chief:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
         state = self._load_state(fresh)
-        if state is not None:
-            model = keras.saving.load_model(self.checkpoint_path)
-            self.log(f"resuming {self.run_dir} at epoch {state.epoch} "
-                     f"(best val loss {state.best_val_loss:.4f}, {state.minutes:.1f} min so far)")
-        else:
-            if fresh:
-                for name in ("state.json", "log.csv", "checkpoint.keras", "best.weights.h5"):
-                    (self.run_dir / name).unlink(missing_ok=True)
-                settle_best(self.run_dir, None)
-            keras.utils.set_random_seed(cfg.seed)
-            if self.init_keras_path is not None:
-                model = keras.saving.load_model(self.init_keras_path, compile=False)
+        # Under a strategy the model and its optimizer are made in its scope (mirrored).
+        with dist.scope() if dist is not None else contextlib.nullcontext():
+            if state is not None:
+                model = keras.saving.load_model(self.checkpoint_path)
+                self.log(f"resuming {self.run_dir} at epoch {state.epoch} (best val loss "
+                         f"{state.best_val_loss:.4f}, {state.minutes:.1f} min so far)")
             else:
-                model = build_model(self.model_config)
-            model.compile(
-                optimizer=keras.optimizers.Adam(cfg.learning_rate, clipnorm=cfg.clipnorm),
-                loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-            )
-            state = RunState(learning_rate=cfg.learning_rate)
-            write_json_atomic(self.run_dir / "run.json", self._run_signature())
+                if fresh and chief:
+                    for name in ("state.json", "log.csv", "checkpoint.keras",
+                                 "best.weights.h5"):
+                        (self.run_dir / name).unlink(missing_ok=True)
+                    settle_best(self.run_dir, None)
+                keras.utils.set_random_seed(cfg.seed)
+                if self.init_keras_path is not None:
+                    model = keras.saving.load_model(self.init_keras_path, compile=False)
+                else:
+                    model = build_model(self.model_config)
+                model.compile(
+                    optimizer=keras.optimizers.Adam(cfg.learning_rate, clipnorm=cfg.clipnorm),
+                    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                )
+                state = RunState(learning_rate=cfg.learning_rate)
+                if chief:
+                    write_json_atomic(self.run_dir / "run.json", self._run_signature())
+        steps = twin = None
+        global_batch = cfg.batch_size
+        if dist is not None:
+            steps = DistributedSteps(dist, model, cfg.batch_size)
+            global_batch = steps.global_batch
+            twin = build_model(self.model_config)  # validation, outside the strategy
+            epochs = steps.agree([float(state.epoch), float(state.epoch) ** 2])
+            if epochs[1] != epochs[0] ** 2:  # a mean and a mean of squares: all equal or not
+                raise TrainingError(
+                    f"{self.run_dir}: the workers would start from different epochs; every "
+                    "worker must see the same --run-dir (a shared folder, see "
+                    "docs/distributed.md)")
         # A finished run whose limits were raised (more epochs or minutes) simply goes on.
         state.finished = False
 
@@ -235,7 +267,8 @@ class Trainer:
         )
         valid_sets = self._validation_sets(cfg, names)
         callbacks = [keras.callbacks.TensorBoard(log_dir=str(self.run_dir / "tensorboard"),
-                                                 write_graph=False, profile_batch=0)]
+                                                 write_graph=False, profile_batch=0)
+                     ] if dist is None else []
         verbose = 1 if os.isatty(2) else 2
         self.log(f"model: {self.model_config.parameter_count:,} parameters; "
                  f"{sum(len(s) for s in self.data.train):,} training tokens in "
@@ -252,7 +285,7 @@ class Trainer:
                                      "epochs (early stop)")
                 break
             rng = np.random.default_rng([cfg.seed, state.epoch])
-            batches = [sampler.batch(rng, cfg.batch_size) for _ in range(cfg.steps_per_epoch)]
+            batches = [sampler.batch(rng, global_batch) for _ in range(cfg.steps_per_epoch)]
             x = np.concatenate([b.inputs for b in batches])
             y = np.concatenate([b.targets for b in batches])
             w = np.concatenate([b.weights for b in batches])
@@ -262,13 +295,18 @@ class Trainer:
             if names:
                 x = {"ids": x, **{name: np.concatenate([b.conditions[name] for b in batches])
                                   for name in names}}
-            history = model.fit(x, y, sample_weight=w, batch_size=cfg.batch_size,
-                                epochs=state.epoch + 1, initial_epoch=state.epoch,
-                                shuffle=False, verbose=verbose, callbacks=callbacks)
-            losses = {key: _val_loss(model, batch, cfg.batch_size, names)
-                      for key, batch in valid_sets.items()}
+            if dist is None:
+                history = model.fit(x, y, sample_weight=w, batch_size=cfg.batch_size,
+                                    epochs=state.epoch + 1, initial_epoch=state.epoch,
+                                    shuffle=False, verbose=verbose, callbacks=callbacks)
+                train_loss = float(history.history["loss"][-1])
+                losses = {key: _val_loss(model, batch, cfg.batch_size, names)
+                          for key, batch in valid_sets.items()}
+                seconds = time.monotonic() - started
+            else:
+                train_loss, losses, seconds = self._distributed_epoch(
+                    steps, model, twin, (x, y, w), valid_sets, names, state, started)
             val_loss = float(np.mean(list(losses.values())))
-            seconds = time.monotonic() - started
             tokens = int(w.sum())
             state.epoch += 1
             state.minutes += seconds / 60.0
@@ -278,31 +316,55 @@ class Trainer:
                 state.best_val_loss, state.best_epoch = val_loss, state.epoch
                 state.epochs_without_improvement = 0
                 # best.weights.h5 once the checkpoint's state names this epoch the best
-                model.save_weights(pending_best(self.run_dir, state.epoch))
+                if chief:
+                    model.save_weights(pending_best(self.run_dir, state.epoch))
             else:
                 state.epochs_without_improvement += 1
                 if state.epochs_without_improvement % 2 == 0:
                     state.learning_rate = max(state.learning_rate * 0.5, 1e-4)
-            self._append_log({
-                "epoch": state.epoch, "loss": round(float(history.history["loss"][-1]), 5),
+            row = {
+                "epoch": state.epoch, "loss": round(train_loss, 5),
                 "val_loss": round(val_loss, 5),
                 "val_piano": round(losses[PIANO], 5) if PIANO in losses else "",
                 "val_scores": round(losses["scores"], 5) if "scores" in losses else "",
                 "lr": float(model.optimizer.learning_rate.numpy()),
                 "minutes": round(state.minutes, 2), "tokens_seen": state.tokens_seen,
                 "tokens_per_s": round(tokens / seconds),
-            })
-            self._save_checkpoint(model, state)
-            settle_best(self.run_dir, state.best_epoch)
+            }
+            if chief:  # the run folder is the chief's: the others write nothing there
+                self._append_log(row)
+                self._save_checkpoint(model, state)
+                settle_best(self.run_dir, state.best_epoch)
             parts = "".join(f", {key} {value:.4f}" for key, value in losses.items()
                             if len(losses) > 1)
             self.log(f"epoch {state.epoch}: val loss {val_loss:.4f} nats/event{parts}"
                      f"{' (best)' if improved else ''}, {tokens / seconds:,.0f} tokens/s, "
                      f"{state.minutes:.1f} min")
         state.finished = True
-        write_json_atomic(self.run_dir / "state.json", asdict(state))
+        if chief:
+            write_json_atomic(self.run_dir / "state.json", asdict(state))
         self.log(f"stopped: {state.stop_reason}")
         return TrainResult(self.run_dir, state)
+
+    def _distributed_epoch(self, steps: DistributedSteps, model, twin, data, valid_sets,
+                           names, state: RunState, started: float):
+        """One epoch under the strategy: (training loss, validation losses, seconds), the
+        last two agreed between the workers so that every one decides the same."""
+        try:
+            train_loss = steps.fit_epoch(*data)
+            twin.set_weights(model.get_weights())
+            losses = {key: _val_loss(twin, batch, self.train_config.batch_size, names)
+                      for key, batch in valid_sets.items()}
+            seconds = time.monotonic() - started
+            *agreed, seconds = steps.agree([*losses.values(), seconds])
+        except Exception as exc:
+            if not is_lost_worker(exc):
+                raise
+            raise TrainingError(
+                f"lost a worker during epoch {state.epoch + 1} ({type(exc).__name__}); start "
+                f"every worker again with the same command: the run resumes at epoch "
+                f"{state.epoch}, its last checkpoint") from None
+        return train_loss, dict(zip(losses, agreed)), seconds
 
     def export(self, out_dir: str | os.PathLike, *, weights_dtype: str = "float16",
                extra_info: dict | None = None) -> Path:

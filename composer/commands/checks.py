@@ -36,7 +36,7 @@ def _is_shipped(folder: Path) -> bool:
     return same_file(folder, shipped) or Path(folder).resolve() == shipped
 
 
-def check_train(args: argparse.Namespace, name: str) -> None:
+def check_train(args: argparse.Namespace, name: str, *, chief: bool = True) -> None:
     """Options, ``--from``, ``--out`` and ``--run-dir`` of ``composer train``.
 
     ``--out`` (default ``models/<name>``) is replaced as a whole at the end, so it must not
@@ -45,7 +45,7 @@ def check_train(args: argparse.Namespace, name: str) -> None:
     when named with ``--out`` and ``--force`` together.
     """
     from composer.bundle import require_keras_model
-    from composer.run_files import prepare_resume
+    from composer.run_files import check_run_folder, prepare_resume
 
     options.check(args, options.TRAIN)
     if not name.strip() or name in (".", "..") or "/" in name or "\\" in name:
@@ -57,6 +57,9 @@ def check_train(args: argparse.Namespace, name: str) -> None:
     run_dir = Path(args.run_dir if args.run_dir is not None else Path("runs") / name)
     inputs = [*args.midi_dir, *([args.corpus] if not args.midi_dir else []),
               *([args.from_model] if args.from_model else [])]
+    if not chief:  # a worker of a multi-worker run: it writes neither (composer.distribute)
+        check_run_folder(run_dir)
+        return
     check_output_folder(out, option="--out", inputs=[*inputs, run_dir])
     check_output_folder(out.parent, option="--out")
     if _is_shipped(out) and not (args.out is not None and args.force):

@@ -1,7 +1,10 @@
 """``composer prepare``: build the training corpus (cached; the second run takes seconds).
 
 The default corpus is the piano pieces in ``data/piano-midi.de`` and the classical scores of the
-music21 corpus; ``--midi-dir`` adds the user's own files.
+music21 corpus; ``--midi-dir`` adds the user's own files. ``--shard I/N`` converts every N-th
+file only (on many machines or processes at once) and ``--merge`` joins the shards into the
+corpus a single run makes (composer.shards). Progress counts the bytes of the files left, not
+their number: the slow, large files go first, so a count would promise far too much early on.
 """
 
 from __future__ import annotations
@@ -26,20 +29,28 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, help="at most N music21 files (for a quick try)")
     parser.add_argument("--jobs", type=int, help="parallel worker processes (default: CPU count)")
     parser.add_argument("--cache-dir", help="conversion cache (default ~/.cache/composer/corpus)")
+    parser.add_argument("--shard", metavar="I/N",
+                        help="convert only the I-th of N slices of the file list (every N-th "
+                             "file) and write DIR/shard.npz in --out; join them with --merge")
+    parser.add_argument("--merge", nargs="+", metavar="DIR",
+                        help="join the shards in these folders (all N of one file list) into "
+                             "the corpus in --out, the same as one run without --shard")
 
 
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from tqdm import tqdm
-
     from composer import corpus as corpus_mod
-    from composer.atomic import write_text_atomic
+    from composer import shards
     from composer.commands.checks import check_prepare
-    from composer.errors import CorpusError
-    from composer.vocabulary import TokenizerSettings, Vocabulary
+    from composer.errors import CorpusError, SettingsError
 
     check_prepare(args)  # options and output folders, before any work (issue 16)
+    if args.merge:
+        if args.shard:
+            raise SettingsError("--merge and --shard: give one of them")
+        return _finish(shards.merge_shards(args.merge), args.out)
+    spec = shards.parse_shard(args.shard) if args.shard else None
     sources = []
     if not args.no_music21:
         composers = args.composers.split(",") if args.composers else corpus_mod.CLASSICAL_COMPOSERS
@@ -54,24 +65,61 @@ def run(args: argparse.Namespace) -> int:
         sources += corpus_mod.midi_dir_sources(folder, composer=f"user:{Path(folder).name}")
     if not sources:
         raise CorpusError("nothing to prepare (no music21 pieces and no MIDI files)")
-    settings = TokenizerSettings()
+    places = shards.shard_of(sources, spec) if spec else range(len(sources))
     converted = corpus_mod.convert_all(
-        sources,
+        [sources[i] for i in places],
         cache_dir=Path(args.cache_dir) if args.cache_dir else None,
         jobs=args.jobs,
-        progress=lambda it, total: tqdm(it, total=total, desc="converting", unit="file",
-                                        file=sys.stderr),
+        progress=_progress,
     )
+    if spec is not None:
+        path = shards.save_shard(args.out, spec, shards.list_digest(sources), len(sources),
+                                 places, converted)
+        failed = [item for item in converted if item.parsed is None]
+        print(f"shard {spec}: {len(converted)} of {len(sources)} files -> {path}")
+        _say_failed(failed)
+        return 0
+    return _finish(converted, args.out)
+
+
+def _progress(iterator, total, sizes):
+    """A bar over the bytes still to parse, so its remaining time is a fair one."""
+    from tqdm import tqdm
+
+    with tqdm(total=sum(sizes.values()), desc=f"converting {total} files", unit="B",
+              unit_scale=True, file=sys.stderr) as bar:
+        for index, item in iterator:
+            bar.update(sizes.get(index, 0))
+            yield index, item
+
+
+def _say_failed(failed) -> None:
+    """Every dropped file is named; the count is on stdout, the names on stderr."""
+    if failed:
+        print(f"{len(failed)} file(s) could not be used (named below)")
+    for item in failed:
+        print(f"  failed: {item.source.piece_id}: {item.error}", file=sys.stderr)
+
+
+def _finish(converted, out) -> int:
+    """Assemble, save and report the corpus: the same for one run and for merged shards."""
+    from pathlib import Path
+
+    from composer import corpus as corpus_mod
+    from composer.atomic import write_text_atomic
+    from composer.errors import CorpusError
+    from composer.vocabulary import TokenizerSettings, Vocabulary
+
+    settings = TokenizerSettings()
     corpus, skipped = corpus_mod.assemble(converted, Vocabulary(settings))
     if not len(corpus):
         raise CorpusError("no piece could be converted")
-    path = corpus_mod.save_corpus(corpus, args.out)
+    path = corpus_mod.save_corpus(corpus, out)
     failed = [s for s in skipped if not (s.error or "").startswith("duplicate")]
-    write_text_atomic(Path(args.out) / "skipped.txt", "".join(
+    write_text_atomic(Path(out) / "skipped.txt", "".join(
         f"{item.source.piece_id}\t{item.error}\n" for item in skipped), error=CorpusError)
     print(corpus_mod.format_summary(corpus))
     print(f"\n{len(corpus)} pieces -> {path}; skipped {len(failed)} that failed and "
-          f"{len(skipped) - len(failed)} duplicates (listed in {Path(args.out) / 'skipped.txt'})")
-    for item in failed[:20]:
-        print(f"  failed: {item.source.piece_id}: {item.error}", file=sys.stderr)
+          f"{len(skipped) - len(failed)} duplicates (listed in {Path(out) / 'skipped.txt'})")
+    _say_failed(failed)
     return 0

@@ -7,6 +7,7 @@ import argparse
 
 def configure(parser: argparse.ArgumentParser) -> None:
     from composer.commands.options import DeprecatedAlias
+    from composer.distribute import STRATEGIES
 
     parser.add_argument("--corpus", default="data/corpus", metavar="DIR",
                         help="prepared corpus folder, from `composer prepare` (default: "
@@ -48,9 +49,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--sequence-length", type=int, default=384, metavar="N",
                        help="events per training window (default: %(default)s)")
     group.add_argument("--batch-size", type=int, default=64, metavar="N",
-                       help="windows per training step (default: %(default)s)")
+                       help="windows per training step on each replica: the global batch is "
+                            "this times the replicas (default: %(default)s)")
     group.add_argument("--lr", type=float, metavar="RATE",
-                       help="learning rate (default: 2e-3, 5e-4 with --from)")
+                       help="learning rate of the global batch, not scaled with the replicas "
+                            "(default: 2e-3, 5e-4 with --from)")
+    group.add_argument("--strategy", choices=STRATEGIES, default="auto",
+                       help="tf.distribute strategy: 'multi-worker' across the machines or "
+                            "processes named by TF_CONFIG, 'mirrored' over this machine's "
+                            "GPUs, 'one' device; 'auto' picks multi-worker when TF_CONFIG "
+                            "names several workers, mirrored with several GPUs, else one "
+                            "(default: %(default)s; see docs/distributed.md)")
     group.add_argument("--steps-per-epoch", type=int, default=100, metavar="N",
                        help="training steps between validations and checkpoints (default: "
                             "%(default)s, at most 20 with --from)")
@@ -89,13 +98,28 @@ def run(args: argparse.Namespace) -> int:
     from composer.bundle import load_bundle
     from composer.commands.checks import check_train
     from composer.config import CONDITIONS, ModelConfig, TrainConfig
+    from composer.distribute import (
+        choose_strategy,
+        cluster_from_env,
+        describe,
+        local_gpus,
+        make_strategy,
+    )
     from composer.errors import SettingsError
     from composer.train import Trainer, training_data_from_corpus
     from composer.vocabulary import TokenizerSettings, Vocabulary
 
     fine_tune = args.from_model is not None
     name = args.name or (f"{Path(args.from_model).name}-tuned" if fine_tune else "model")
-    check_train(args, name)  # options, folders and run files, before any work (issue 16)
+    cluster = cluster_from_env()
+    # Only the chief writes the run folder and the bundle; the others only read the folder.
+    check_train(args, name, chief=cluster.is_chief)  # before any work (issue 16)
+    kind = choose_strategy(args.strategy, cluster,
+                           local_gpus() if cluster.workers == 1 and args.strategy == "auto"
+                           else 0)
+    strategy = make_strategy(kind)  # first of all TensorFlow: collectives are set up here
+    if cluster.is_chief:
+        print(describe(kind, strategy.num_replicas_in_sync if strategy else 1), flush=True)
     base = load_bundle(args.from_model) if fine_tune else None
     if args.midi_dir:
         settings = base.vocab.settings if base else TokenizerSettings()
@@ -142,9 +166,15 @@ def run(args: argparse.Namespace) -> int:
         piano_share=args.piano_share,
     )
     run_dir = Path(args.run_dir or Path("runs") / name)
+    log = print if cluster.is_chief else (lambda line: print(f"[{cluster.name}] {line}",
+                                                               flush=True))
     trainer = Trainer(run_dir, data, model_config, train_config,
-                      init_keras_path=base.keras_path if base else None)
+                      init_keras_path=base.keras_path if base else None, log=log,
+                      strategy=strategy, cluster=cluster)
     result = trainer.run(fresh=args.fresh)
+    if not cluster.is_chief:
+        log(f"done at epoch {result.state.epoch}; the chief writes the model bundle")
+        return 0
     out = Path(args.out or Path("models") / name)
     extra = {"name": name}
     if base is not None:
