@@ -72,7 +72,6 @@ def run(args: argparse.Namespace) -> int:
         if not args.midi_dir:
             raise
         corpus = None
-        print(f"no prepared corpus at {args.corpus}: scoring the model alone", file=sys.stderr)
     if corpus is not None and corpus.vocab != bundle.vocab:
         raise ModelBundleError(f"{model_dir}: the model's vocabulary differs from the corpus's "
                                f"({args.corpus}); prepare the corpus with the model's settings")
@@ -86,6 +85,9 @@ def run(args: argparse.Namespace) -> int:
         if not sequences:
             reason = f" ({skipped[0][0]}: {skipped[0][1]})" if skipped else ""
             raise MidiFileError(f"{args.midi_dir}: no readable MIDI file with notes{reason}")
+        if corpus is None:  # said once the files are there, so an error stays one line
+            print(f"no prepared corpus at {args.corpus}: scoring the model alone",
+                  file=sys.stderr)
         data = f"MIDI files in {args.midi_dir}"
         styles = [args.style] * len(sequences) if args.style else None
     else:

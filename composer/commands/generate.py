@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -243,10 +244,16 @@ def default_seed() -> Path:
 def output_paths(seed: Path, output: str | None, takes: int) -> list[Path]:
     """The files to write: ``OUT`` (``.mid`` added to a name without a suffix), or
     ``OUT-1.mid`` ... ``OUT-N.mid`` for N takes."""
+    from composer.errors import SettingsError
+    from composer.outputs import non_regular
+
     base = Path(output) if output else Path(f"{seed.stem}-continued.mid")
-    if not base.suffix:
+    kind = non_regular(base)
+    if kind is not None:  # ``-o /dev/null`` once wrote /dev/null.mid
+        raise SettingsError(f"-o {base}: is {kind}, not a file that can be written")
+    if not base.suffix and not os.path.lexists(base):
         base = base.with_name(base.name + ".mid")
     if takes == 1:
         return [base]
-    stem = base.name[: -len(base.suffix)]
+    stem = base.name[: len(base.name) - len(base.suffix)]
     return [base.with_name(f"{stem}-{i}{base.suffix}") for i in range(1, takes + 1)]
