@@ -66,7 +66,10 @@ def start_jack(name: str | None = None, rate: int = 48000, period: int = 256) ->
     child_env = {**os.environ, **env}
     log = tempfile.TemporaryFile()  # a file, not a pipe: a full pipe would block jackd
     process = subprocess.Popen(
-        [jackd, "--no-realtime", "-n", name, "-d", "dummy", "-r", str(rate), "-p", str(period)],
+        # -t: clients (this test process, niced, on a busy machine) get 10 s, not 0.5 s, to
+        # finish a cycle before the server gives up on them ("Cannot read socket").
+        [jackd, "--no-realtime", "-t", "10000", "-n", name, "-d", "dummy", "-r", str(rate),
+         "-p", str(period)],
         env=child_env, stdout=log, stderr=log,
     )
     server = JackServer(name, process, env)
