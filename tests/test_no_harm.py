@@ -947,3 +947,27 @@ def test_a_note_past_the_reader_s_limit_is_refused_when_written(tmp_path):
     assert not (tmp_path / "far.mid").exists()
     write_midi(tmp_path / "near.mid", Piece(notes=(Note(49_000.0, 49_001.0, 60, 80),)))
     assert read_midi(tmp_path / "near.mid").notes[0].start == 49_000.0
+
+
+def test_a_loss_log_of_non_finite_or_absurd_numbers_still_draws(tmp_path):
+    """NaN, inf and 1e308 losses once made matplotlib fail ("Singular matrix") after the
+    whole evaluation; such cells are skipped as empty ones are."""
+    import warnings
+
+    from composer.plots import plot_loss_curve, read_log
+
+    log = tmp_path / "log.csv"
+    log.write_text("epoch,loss,val_loss\n1,nan,inf\n2,-1e308,1e308\nx,y,z\n")
+    assert all(all(v != v for v in values) for values in read_log(log).values())  # all NaN
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning, no empty-legend warning
+        out = plot_loss_curve(log, tmp_path / "loss.png")
+    assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_evaluate_reads_the_log_to_plot_before_scoring(tiny_bundle, tmp_path, capsys):
+    (tmp_path / "log.csv").write_bytes(b"\xb9\x00garbage")
+    started = time.monotonic()
+    line = _cli(capsys, "evaluate", "--model", str(tiny_bundle), "--log",
+                str(tmp_path / "log.csv"), "--plot", str(tmp_path / "loss.png"))
+    assert "log.csv: not UTF-8" in line and time.monotonic() - started < 10

@@ -66,6 +66,10 @@ def run(args: argparse.Namespace) -> int:
         log_path = next((c for c in candidates if c.is_file()), candidates[0])
     if args.plot and not log_path.is_file():
         raise ModelBundleError(f"{log_path}: no training log to plot (give it with --log)")
+    if args.plot:  # a damaged log is said now, not after the scoring
+        from composer.plots import read_log
+
+        read_log(log_path)
     try:
         corpus = load_corpus(args.corpus)
     except CorpusError:
