@@ -66,10 +66,11 @@ def start_jack(name: str | None = None, rate: int = 48000, period: int = 256) ->
     child_env = {**os.environ, **env}
     log = tempfile.TemporaryFile()  # a file, not a pipe: a full pipe would block jackd
     process = subprocess.Popen(
-        # -t: clients (this test process, niced, on a busy machine) get 10 s, not 0.5 s, to
-        # finish a cycle before the server gives up on them ("Cannot read socket").
-        [jackd, "--no-realtime", "-t", "10000", "-n", name, "-d", "dummy", "-r", str(rate),
-         "-p", str(period)],
+        # -S (synchronous): each cycle waits for every client, so a client late on a busy
+        # machine (this test process runs niced) delays the cycle instead of losing the MIDI
+        # of it; -t: up to 10 s, not 0.5 s, before the server gives up on a client.
+        [jackd, "--no-realtime", "-S", "-t", "10000", "-n", name, "-d", "dummy", "-r",
+         str(rate), "-p", str(period)],
         env=child_env, stdout=log, stderr=log,
     )
     server = JackServer(name, process, env)

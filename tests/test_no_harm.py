@@ -570,6 +570,7 @@ def _midi_dir() -> str:
     ("--max-minutes", "inf", "--max-minutes: must be a finite number"),
     ("--piano-share", "2", "--piano-share: must be at least 0 and at most 1"),
     ("--name", "../x", "--name '../x': must be a plain name"),
+    ("--inputs", "pitch,colour", "--inputs: unknown input(s) colour, pitch"),
 ])
 def test_train_options_are_checked_first(option, value, words, tmp_path, capsys):
     started = time.monotonic()
@@ -971,3 +972,10 @@ def test_evaluate_reads_the_log_to_plot_before_scoring(tiny_bundle, tmp_path, ca
     line = _cli(capsys, "evaluate", "--model", str(tiny_bundle), "--log",
                 str(tmp_path / "log.csv"), "--plot", str(tmp_path / "loss.png"))
     assert "log.csv: not UTF-8" in line and time.monotonic() - started < 10
+
+
+def test_train_on_a_folder_without_midi_names_it(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    line = _cli(capsys, "train", "--midi-dir", str(tmp_path / "empty"), "--run-dir",
+                str(tmp_path / "run"), "--out", str(tmp_path / "m"), *TINY_TRAIN)
+    assert f"--midi-dir {tmp_path / 'empty'}: none of the MIDI files" in line

@@ -96,6 +96,12 @@ def run(args: argparse.Namespace) -> int:
     fine_tune = args.from_model is not None
     name = args.name or (f"{Path(args.from_model).name}-tuned" if fine_tune else "model")
     check_train(args, name)  # options, folders and run files, before any work (issue 16)
+    wanted = [] if args.inputs.strip() == "none" else [
+        name.strip() for name in args.inputs.split(",") if name.strip()]
+    unknown = sorted(set(wanted) - set(CONDITIONS))
+    if unknown and not fine_tune:  # before converting the MIDI files, not after
+        raise SettingsError(f"--inputs: unknown input(s) {', '.join(unknown)}; choose from "
+                            f"{', '.join(CONDITIONS)} or 'none'")
     base = load_bundle(args.from_model) if fine_tune else None
     if args.midi_dir:
         settings = base.vocab.settings if base else TokenizerSettings()
@@ -107,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
         for item in skipped:
             print(f"skipped {item.source.path}: {item.error}")
         if not len(corpus):
-            raise SettingsError("none of the MIDI files could be used for training")
+            raise SettingsError(f"--midi-dir {', '.join(map(str, args.midi_dir))}: none of "
+                                "the MIDI files could be used for training")
     else:
         corpus = corpus_mod.load_corpus(args.corpus)
     data = training_data_from_corpus(corpus,
@@ -119,12 +126,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         if args.layers < 1 or args.units < 1 or args.embedding < 1:
             raise SettingsError("--layers, --units and --embedding must be positive")
-        wanted = [] if args.inputs.strip() == "none" else [
-            name.strip() for name in args.inputs.split(",") if name.strip()]
-        unknown = sorted(set(wanted) - set(CONDITIONS))
-        if unknown:
-            raise SettingsError(f"--inputs: unknown input(s) {', '.join(unknown)}; choose from "
-                                f"{', '.join(CONDITIONS)} or 'none'")
         c = data.conditioning
         sizes = {"positions": c.positions, "meters": len(c.meters), "styles": len(c.styles),
                  "composers": len(c.composers)}
