@@ -545,9 +545,10 @@ def run_case(case: Case) -> Result:
                    if after.get(name) != digest and name not in allowed]
         lines = [line for line in err.splitlines() if line.strip()]
         shown = " ".join(a if " " not in a else repr(a) for a in case.argv)
-        command = f"composer{'-gui' if case.gui else ''} {shown}".replace(str(REPO), ".")
-        if len(command) > 110:
-            command = command[:107] + "..."
+        command = (f"composer{'-gui' if case.gui else ''} {shown}".replace(str(REPO), ".")
+                   .replace(_midi_dir(), "$M21"))  # music21's test MIDI files
+        if len(command) > 140:
+            command = command[:137] + "..."
         first = (lines[0] if lines else "").replace(str(work), "{W}")
         return Result(case, command, code, first, len(lines), seconds, peak, changed,
                       "Traceback" in err)
