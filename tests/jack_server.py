@@ -66,11 +66,7 @@ def start_jack(name: str | None = None, rate: int = 48000, period: int = 256) ->
     child_env = {**os.environ, **env}
     log = tempfile.TemporaryFile()  # a file, not a pipe: a full pipe would block jackd
     process = subprocess.Popen(
-        # -S (synchronous): each cycle waits for every client, so a client late on a busy
-        # machine (this test process runs niced) delays the cycle instead of losing the MIDI
-        # of it; -t: up to 10 s, not 0.5 s, before the server gives up on a client.
-        [jackd, "--no-realtime", "-S", "-t", "10000", "-n", name, "-d", "dummy", "-r",
-         str(rate), "-p", str(period)],
+        [jackd, "--no-realtime", "-n", name, "-d", "dummy", "-r", str(rate), "-p", str(period)],
         env=child_env, stdout=log, stderr=log,
     )
     server = JackServer(name, process, env)
