@@ -187,5 +187,9 @@ def read_npz(path: str | os.PathLike, *, limit: int,
 
 
 def _reason(exc: BaseException) -> str:
+    import tokenize
+
+    if isinstance(exc, (SyntaxError, tokenize.TokenError)):  # NumPy parses array headers
+        return "an array header is damaged"
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0][:160]

@@ -32,6 +32,7 @@ from composer.inputs import read_bytes
 from composer.midi_write import (  # noqa: F401 - writing, re-exported: import it from here
     DRUM_CHANNEL,
     GENERATED_TRACK_NAME,
+    MAX_BEATS,
     WRITE_TICKS_PER_BEAT,
     _reason,
     build_midi,
@@ -50,7 +51,6 @@ from composer.notes import (
 )
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
-MAX_BEATS = 50_000  # about seven hours at 120 bpm: longer is a broken or hostile file
 MAX_SECONDS = 12 * 3600  # the same guard in wall-clock time (a slow tempo stretches beats)
 MAX_NOTES = 400_000
 MAX_EVENTS = 2_000_000  # a dense real performance has ~300,000 events per megabyte

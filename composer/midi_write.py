@@ -31,6 +31,10 @@ from composer.notes import (
 
 DRUM_CHANNEL = 9
 WRITE_TICKS_PER_BEAT = 480
+# The reader's limit (composer.midi_io reads it from here): a note later than this is refused
+# when written, instead of a file whose delta times overflow MIDI's 28 bits (a note at beat
+# 10^6 once came out as a file no reader accepts, ours included).
+MAX_BEATS = 50_000  # about seven hours at 120 bpm: longer is a broken or hostile file
 # The track that holds the notes a composer session generated and kept, so that opening the
 # file again shows them as generated. Other programs see a second piano track.
 GENERATED_TRACK_NAME = "composer: generated"
@@ -90,6 +94,9 @@ def build_midi(
     def tick(beat: float) -> int:
         if not math.isfinite(beat):
             raise ValueError(f"a note or event at beat {beat}")
+        if beat > MAX_BEATS:
+            raise ValueError(f"a note or event at beat {beat:g}, past the {MAX_BEATS} beats a "
+                             "MIDI file may hold")
         return max(int(round(beat * ticks_per_beat)), 0)
 
     conductor: list[tuple[int, int, object]] = []

@@ -19,10 +19,12 @@ from composer.errors import ModelBundleError
 from composer.inputs import read_text
 
 LOG_LIMIT = 64 * 1024 * 1024  # a log of a thousand epochs is ~100 kB
+LARGEST = 1e9  # larger numbers in a log are damage, not figures
 
 
 def read_log(csv_path: str | os.PathLike) -> dict[str, list[float]]:
-    """Numeric columns of the log by name (NaN where a cell is empty or not a number)."""
+    """Numeric columns of the log by name (NaN where a cell is empty, not a number, or not
+    finite and within :data:`LARGEST`)."""
     path = Path(csv_path)
     try:  # composer.inputs: a regular file within a limit (a FIFO must not hang this)
         text = read_text(path, limit=LOG_LIMIT, error=ModelBundleError)
@@ -41,9 +43,12 @@ def read_log(csv_path: str | os.PathLike) -> dict[str, list[float]]:
         values = []
         for row in rows:
             try:
-                values.append(float(row.get(name) or "nan"))
+                value = float(row.get(name) or "nan")
             except ValueError:
-                values.append(math.nan)
+                value = math.nan
+            # inf, or 1e308 (matplotlib's axis limits overflow: "Singular matrix"), is no
+            # loss, epoch or minute: skipped as an empty cell is
+            values.append(value if abs(value) <= LARGEST else math.nan)
         columns[name.strip()] = values
     return columns
 
@@ -83,7 +88,8 @@ def plot_loss_curve(csv_path: str | os.PathLike, png_path: str | os.PathLike,
         axes.set_xlabel(label)
         axes.set_ylabel("loss (nats per event)")
         axes.grid(alpha=0.3)
-        axes.legend()
+        if axes.get_legend_handles_labels()[0]:  # a log of damaged rows draws no line
+            axes.legend()
     figure.suptitle(title or f"Loss curve: {Path(csv_path).parent.name or Path(csv_path).name}")
     png_path = Path(png_path)
     png_path.parent.mkdir(parents=True, exist_ok=True)

@@ -27,10 +27,32 @@ EXIT_OK, EXIT_ERROR = 0, 2
 # main window is. THREAD_VARIABLES is read from here by the GUI tests.
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors on one line, as the command line's (composer/cli.py)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _size(text: str) -> tuple[int, int]:
+    """``WxH`` for --screenshot, each from 200 to 8192 pixels (a 100000x100000 window once
+    flooded stderr with thousands of QPainter warnings)."""
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must look like 1280x800 (got {text!r})") from None
+    if not (200 <= width <= 8192 and 200 <= height <= 8192):
+        raise argparse.ArgumentTypeError(f"width and height must be from 200 to 8192 pixels "
+                                         f"(got {text})")
+    return width, height
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="composer-gui",
-                                     description="composer's desktop app: continue music "
-                                                 "with an LSTM, in a piano roll.")
+    from composer.commands import options
+
+    parser = _Parser(prog="composer-gui",
+                     description="composer's desktop app: continue music with an LSTM, in a "
+                                 "piano roll.")
     parser.add_argument("file", nargs="?", help="a MIDI file to open as the seed")
     parser.add_argument("--model", metavar="DIR", help="model bundle folder (default: the "
                                                        "shipped model)")
@@ -43,16 +65,32 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--generate", action="store_true",
                         help="generate takes right after opening FILE (with --screenshot: "
                              "show them in the picture)")
-    parser.add_argument("--generations", type=int, default=1, metavar="N",
+    parser.add_argument("--generations", type=options.count(1, 100), default=1, metavar="N",
                         help="with --generate: generate N times (the takes history shows "
                              "every generation; with --random-seed S the n-th uses S+n-1)")
-    parser.add_argument("--takes", type=int, default=None, help="takes to generate")
-    parser.add_argument("--bars", type=float, default=None, help="bars per take")
-    parser.add_argument("--random-seed", type=int, default=None,
+    # The ranges of the app's own controls (gui/controls.py), so nothing is clamped silently.
+    parser.add_argument("--takes", type=options.count(1, 16), default=None,
+                        help="takes to generate")
+    parser.add_argument("--bars", type=options.Number(float, 0.5, 128.0), default=None,
+                        help="bars per take")
+    parser.add_argument("--random-seed", type=options.count(0, 2**31 - 1), default=None,
                         help="random seed for --generate (repeatable pictures)")
-    parser.add_argument("--size", default="1280x800", help="screenshot size WxH "
-                                                           "(default 1280x800)")
+    parser.add_argument("--size", type=_size, default=(1280, 800),
+                        help="screenshot size WxH (default 1280x800)")
     return parser
+
+
+def _quiet_offscreen_warnings() -> None:
+    """Drop the one warning the offscreen platform (screenshots, tests) prints for every
+    window shown, "This plugin does not support propagateSizeHints()": noise that would
+    bury the one line an error is. Every other Qt message still goes to stderr."""
+    from PySide6.QtCore import qInstallMessageHandler
+
+    def handler(kind, context, message: str) -> None:
+        if "does not support propagateSizeHints" not in message:
+            print(message, file=sys.stderr)
+
+    qInstallMessageHandler(handler)
 
 
 def _install_excepthook(window_getter) -> None:
@@ -82,14 +120,19 @@ def _close_on_ctrl_c(window) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     limit_threads(1)
     args = build_parser().parse_args(argv)
-    try:
-        width, height = (int(v) for v in args.size.lower().split("x"))
-    except ValueError:
-        print(f"composer-gui: --size must look like 1280x800 (got {args.size})", file=sys.stderr)
-        return EXIT_ERROR
+    width, height = args.size
+    if args.screenshot:  # before any work, and never onto the file it opens
+        try:
+            check_output_file(args.screenshot, option="--screenshot",
+                              inputs=[args.file or ""], make_folders=True)
+        except ComposerError as exc:
+            print(f"composer-gui: {exc}", file=sys.stderr)
+            return EXIT_ERROR
 
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
+
+    _quiet_offscreen_warnings()
 
     from gui.main_window import MainWindow
     from gui.workers import stop_all

@@ -32,6 +32,18 @@ jack = jack_server.jack  # the fixture: a JACK dummy server for this module
 ROOT = Path(__file__).resolve().parent.parent
 PHRASE = next(p for p in music21_test_midis() if p.name == "test17.mid")
 MIN_WAIT = 0.4
+# Waits for something that must happen: generous, since they return as soon as it does (a
+# nice-19 test run beside a training can take seconds for what takes milliseconds alone).
+LOADED = 60.0
+
+
+def window(seconds: float) -> float:
+    """A wall-clock window of this test, as asserted on a machine with a core to spare,
+    widened in proportion on an overloaded one (load average above the cores). There the
+    scheduler, not composer, decides how long an answer takes; what happens in which order is
+    asserted the same either way."""
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    return seconds * max(1.0, load / (os.cpu_count() or 1))
 
 
 class Keyboard:
@@ -125,10 +137,10 @@ def test_answer_arrives_after_the_phrase_in_key_and_stops_when_the_player_return
         session_parts):
     session, keyboard, answers, statuses, seeds = session_parts
     phrase_end = keyboard.ask(f"play {PHRASE} 100 4")  # one bar at 100 bpm: 2.4 s
-    first = answers.wait_for_note(after=0.0, timeout=5.0)
+    first = answers.wait_for_note(after=0.0, timeout=LOADED)
     assert first is not None, f"no answer arrived; status: {statuses}"
     assert not answers.note_ons(before=phrase_end + MIN_WAIT), "answered before the phrase ended"
-    assert first - phrase_end < 0.6 + 0.5  # the longest wait plus generous slack
+    assert first - phrase_end < 0.6 + window(0.5)  # the longest wait plus generous slack
     seed = seeds[-1]
     key = estimate_key(seed.notes)  # the key the phrase was heard in (F# minor, in fact)
     time.sleep(0.3)
@@ -137,8 +149,9 @@ def test_answer_arrives_after_the_phrase_in_key_and_stops_when_the_player_return
 
     # the player comes back in (and holds the key): the answer stops
     back = keyboard.ask("on 62")
-    time.sleep(0.5)
-    late = answers.note_ons(after=back + 0.05)
+    stop_within = window(0.05)
+    time.sleep(0.45 + stop_within)
+    late = answers.note_ons(after=back + stop_within)
     assert not late, f"the answer went on after the player came back: {late}"
     sounding: dict[int, int] = {}
     for _, m in answers.received:
@@ -148,9 +161,9 @@ def test_answer_arrives_after_the_phrase_in_key_and_stops_when_the_player_return
             sounding[m.note] = 0
     assert not any(sounding.values()), f"answer notes left hanging: {sounding}"
     keyboard.ask("off 62")
-    assert wait_until(lambda: len(session.timings) >= 1, 2.0)
+    assert wait_until(lambda: len(session.timings) >= 1, LOADED)
     timing = session.timings[0]
-    assert timing.latency is not None and timing.latency < 0.5
+    assert timing.latency is not None and timing.latency < window(0.5)
     assert answers.note_ons()[0][0] >= timing.detected_at
 
 
@@ -158,13 +171,13 @@ def test_answer_arrives_after_the_phrase_in_key_and_stops_when_the_player_return
 def test_keyboard_unplugged_and_back(jack, session_parts):
     session, keyboard, answers, statuses, _ = session_parts
     keyboard.quit()
-    assert wait_until(lambda: any("disappeared" in s for s in statuses), 3.0), statuses
+    assert wait_until(lambda: any("disappeared" in s for s in statuses), LOADED), statuses
     assert session.is_running()
     again = Keyboard(jack.env)  # the same port name comes back
     try:
-        assert wait_until(lambda: any("is back" in s for s in statuses), 3.0), statuses
+        assert wait_until(lambda: any("is back" in s for s in statuses), LOADED), statuses
         phrase_end = again.ask(f"play {PHRASE} 160 2")
-        first = answers.wait_for_note(after=phrase_end, timeout=5.0)
+        first = answers.wait_for_note(after=phrase_end, timeout=LOADED)
         assert first is not None, f"no answer after reconnecting; status: {statuses}"
     finally:
         again.quit()
@@ -177,17 +190,27 @@ def test_answers_through_the_builtin_synth(jack, tiny_bundle):
 
     if audio_available() is not None:
         pytest.skip(f"PortAudio cannot play into JACK here: {audio_available()}")
+    from composer.errors import AudioError
+
     keyboard = Keyboard(jack.env)
-    session = LiveSession(
-        model_answerer(load_bundle(tiny_bundle), GenerationSettings(random_seed=4)),
-        keyboard.name, None, api="jack", settings=LiveSettings(min_wait=0.4, max_wait=0.4),
-        synth="additive")
-    session.start()
+    for attempt in range(3):
+        session = LiveSession(
+            model_answerer(load_bundle(tiny_bundle), GenerationSettings(random_seed=4)),
+            keyboard.name, None, api="jack", settings=LiveSettings(min_wait=0.4, max_wait=0.4),
+            synth="additive")
+        try:
+            session.start()
+            break
+        except AudioError:  # PortAudio's JACK client refused on a loaded machine ("Cannot
+            if attempt == 2:  # read socket"): made again, as a person would press Start again
+                keyboard.quit()
+                raise
+            time.sleep(1.0)
     try:
         assert session.output.peak == 0.0  # nothing played yet
         keyboard.ask(f"play {PHRASE} 160 2")
         # the sound card gets the answer, not silence
-        assert wait_until(lambda: session.output.peak > 0.05, 15.0)
+        assert wait_until(lambda: session.output.peak > 0.05, LOADED)
     finally:
         session.stop()
         keyboard.quit()
@@ -225,9 +248,9 @@ def test_cli_live_session(jack, tiny_bundle):
         first = live.stdout.readline()
         assert first.startswith("live: listening on 'kbd:keys'"), first + live.stderr.read()
         phrase_end = keyboard.ask(f"play {PHRASE} 160 2")
-        assert answers.wait_for_note(after=phrase_end, timeout=5.0) is not None
+        assert answers.wait_for_note(after=phrase_end, timeout=LOADED) is not None
         live.send_signal(signal.SIGTERM)
-        out, err = live.communicate(timeout=10)
+        out, err = live.communicate(timeout=LOADED)
     finally:
         if live.poll() is None:
             live.kill()
@@ -264,11 +287,11 @@ class VanishWhileOpening:
             return self._real(rt, name, client_name=client_name, virtual=virtual, api=api)
         self.armed = False
         listed = rt.get_ports()
-        assert wait_until(lambda: bool(self.victim), 5.0)
+        assert wait_until(lambda: bool(self.victim), LOADED)
         keyboard = self.victim[0]
         keyboard.process.kill()
         keyboard.process.wait(5)
-        assert wait_until(lambda: name not in rt.get_ports(), 5.0)
+        assert wait_until(lambda: name not in rt.get_ports(), LOADED)
         number, now = listed.index(name), rt.get_ports()
         try:
             rt.open_port(number)
@@ -337,7 +360,7 @@ def test_a_port_gone_between_listing_and_opening_is_a_port_error(own_jack, monke
     try:
         assert racer.outcome[-1] == "InvalidPortError"
         back[0].ask("on 60")
-        assert wait_until(lambda: any(m.type == "note_on" for m in received), 3.0)
+        assert wait_until(lambda: any(m.type == "note_on" for m in received), LOADED)
     finally:
         port.close()
         back[0].quit()
@@ -350,11 +373,11 @@ def test_a_port_that_vanishes_while_it_is_reopened_keeps_the_session(jack, sessi
     still listening, and the next return is answered."""
     session, keyboard, answers, statuses, _ = session_parts
     keyboard.quit()
-    assert wait_until(lambda: any("disappeared" in s for s in statuses), 3.0), statuses
+    assert wait_until(lambda: any("disappeared" in s for s in statuses), LOADED), statuses
     racer = VanishWhileOpening(monkeypatch)
     racer.armed = True
     racer.victim.append(Keyboard(jack.env))  # back ... and gone while being opened
-    assert wait_until(lambda: any("cannot be opened" in s for s in statuses), 5.0), statuses
+    assert wait_until(lambda: any("cannot be opened" in s for s in statuses), LOADED), statuses
     time.sleep(1.0)  # five more looks at the ports
     failed = [s for s in statuses if "cannot be opened" in s]
     assert len(failed) == 1 and "went away while it was being opened" in failed[0], statuses
@@ -362,9 +385,9 @@ def test_a_port_that_vanishes_while_it_is_reopened_keeps_the_session(jack, sessi
     assert session.is_running() and not any("stopped" in s for s in statuses), statuses
     again = Keyboard(jack.env)
     try:
-        assert wait_until(lambda: any("is back; listening" in s for s in statuses), 3.0)
+        assert wait_until(lambda: any("is back; listening" in s for s in statuses), LOADED)
         phrase_end = again.ask(f"play {PHRASE} 160 2")
-        first = answers.wait_for_note(after=phrase_end, timeout=5.0)
+        first = answers.wait_for_note(after=phrase_end, timeout=LOADED)
         assert first is not None, f"no answer after the port came back; status: {statuses}"
     finally:
         again.quit()

@@ -580,6 +580,7 @@ def _midi_dir() -> str:
     ("--max-minutes", "inf", "--max-minutes: must be a finite number"),
     ("--piano-share", "2", "--piano-share: must be at least 0 and at most 1"),
     ("--name", "../x", "--name '../x': must be a plain name"),
+    ("--inputs", "pitch,colour", "--inputs: unknown input(s) colour, pitch"),
 ])
 def test_train_options_are_checked_first(option, value, words, tmp_path, capsys):
     started = time.monotonic()
@@ -882,6 +883,7 @@ def test_the_app_screenshot_never_overwrites_the_file_it_opened(tmp_path, seed):
                             cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert "that is the input file" in result.stderr and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr  # no Qt warnings before it
     assert _digest(seed) == before
 
 
@@ -893,3 +895,99 @@ def test_a_damaged_conversion_cache_entry_is_converted_again(tmp_path):
     for content in (b"", data[:40], b"PK\x03\x04" + bytes(60)):
         (tmp_path / "entry.npz").write_bytes(content)
         assert _cache_load(tmp_path / "entry.npz", None) is None
+
+
+# ----- found by the sweep of docs/no-harm.md (benchmarks/no_harm_sweep.py) ------------------
+def test_generate_to_a_device_or_folder_is_refused_and_adds_no_suffix(tmp_path, seed, capsys):
+    """``-o /dev/null`` once wrote /dev/null.mid (".mid" added to a name without suffix)."""
+    if os.path.exists("/dev/null"):
+        for takes in ("1", "2"):
+            line = _cli(capsys, "generate", str(seed), "-o", "/dev/null", "--takes", takes)
+            assert line == ("composer generate: -o /dev/null: is a device, not a file that "
+                            "can be written")
+        assert not os.path.lexists("/dev/null.mid") and not os.path.lexists("/dev/null-1.mid")
+    line = _cli(capsys, "generate", str(seed), "-o", str(tmp_path))
+    assert f"-o {tmp_path}: is a folder" in line
+    (tmp_path / "notes").write_text("mine")
+    line = _cli(capsys, "generate", str(seed), "-o", str(tmp_path / "notes"), "--takes", "2")
+    assert "notes-1: what is written there is a MIDI file" in line
+    assert (tmp_path / "notes").read_text() == "mine"
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--size", "100000x100000"], "--size: width and height must be from 200 to 8192"),
+    (["--size", "0x0"], "--size: width and height must be from 200 to 8192"),
+    (["--size", "big"], "--size: must look like 1280x800"),
+    (["--takes", "-5"], "--takes: must be at least 1 and at most 16"),
+    (["--bars", "nan"], "--bars: must be a finite number"),
+    (["--generations", "1000000000"], "--generations: must be at least 1 and at most 100"),
+    (["--random-seed", "-1"], "--random-seed: must be at least 0"),
+    (["--size"], "--size: expected one argument"),
+])
+def test_the_app_s_options_are_one_line_before_any_work(argv, words, capsys):
+    """A 100000x100000 screenshot once printed 4,442 QPainter warnings; --takes -5 and --bars
+    nan were clamped silently and generated anyway."""
+    from gui.app import main as gui_main
+
+    with pytest.raises(SystemExit) as exited:
+        gui_main(["--screenshot", "out.png", *argv])
+    assert exited.value.code == 2
+    assert words in _one_error_line(capsys)
+
+
+def test_the_app_refuses_a_screenshot_onto_its_file_before_starting(seed, capsys):
+    from gui.app import main as gui_main
+
+    before = _digest(seed)
+    assert gui_main([str(seed), "--screenshot", str(seed)]) == 2
+    assert "that is the input file" in _one_error_line(capsys)
+    assert _digest(seed) == before
+
+
+def test_evaluate_on_a_folder_without_midi_is_one_line(tiny_bundle, tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    line = _cli(capsys, "evaluate", "--model", str(tiny_bundle), "--midi-dir",
+                str(tmp_path / "empty"), "--corpus", str(tmp_path / "no-corpus"))
+    assert line.endswith("empty: no readable MIDI file with notes")
+
+
+def test_a_note_past_the_reader_s_limit_is_refused_when_written(tmp_path):
+    """A note at beat 10^6 once made a file whose delta times overflow, that nothing reads."""
+    with pytest.raises(MidiFileError, match="far.mid: cannot write this piece .*past the"):
+        write_midi(tmp_path / "far.mid", Piece(notes=(Note(1e6, 1e6 + 1, 60, 80),)))
+    assert not (tmp_path / "far.mid").exists()
+    write_midi(tmp_path / "near.mid", Piece(notes=(Note(49_000.0, 49_001.0, 60, 80),)))
+    assert read_midi(tmp_path / "near.mid").notes[0].start == 49_000.0
+
+
+def test_a_loss_log_of_non_finite_or_absurd_numbers_still_draws(tmp_path):
+    """NaN, inf and 1e308 losses once made matplotlib fail ("Singular matrix") after the
+    whole evaluation; such cells are skipped as empty ones are."""
+    import warnings
+
+    from composer.plots import plot_loss_curve, read_log
+
+    log = tmp_path / "log.csv"
+    log.write_text("epoch,loss,val_loss\n1,nan,inf\n2,-1e308,1e308\nx,y,z\n")
+    columns = read_log(log)
+    assert columns["epoch"][:2] == [1.0, 2.0]
+    assert all(v != v for v in columns["loss"] + columns["val_loss"])  # every loss NaN
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning, no empty-legend warning
+        out = plot_loss_curve(log, tmp_path / "loss.png")
+    assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_evaluate_reads_the_log_to_plot_before_scoring(tiny_bundle, tmp_path, capsys):
+    (tmp_path / "log.csv").write_bytes(b"\xb9\x00garbage")
+    started = time.monotonic()
+    line = _cli(capsys, "evaluate", "--model", str(tiny_bundle), "--log",
+                str(tmp_path / "log.csv"), "--plot", str(tmp_path / "loss.png"))
+    assert "log.csv: not UTF-8" in line and time.monotonic() - started < 10
+
+
+def test_train_on_a_folder_without_midi_names_it(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    line = _cli(capsys, "train", "--midi-dir", str(tmp_path / "empty"), "--run-dir",
+                str(tmp_path / "run"), "--out", str(tmp_path / "m"), *TINY_TRAIN)
+    assert f"--midi-dir {tmp_path / 'empty'}: none of the MIDI files" in line

@@ -69,13 +69,16 @@ def run(args: argparse.Namespace) -> int:
         log_path = next((c for c in candidates if c.is_file()), candidates[0])
     if args.plot and not log_path.is_file():
         raise ModelBundleError(f"{log_path}: no training log to plot (give it with --log)")
+    if args.plot:  # a damaged log is said now, not after the scoring
+        from composer.plots import read_log
+
+        read_log(log_path)
     try:
         corpus = load_corpus(args.corpus)
     except CorpusError:
         if not args.midi_dir:
             raise
         corpus = None
-        print(f"no prepared corpus at {args.corpus}: scoring the model alone", file=sys.stderr)
     if corpus is not None and corpus.vocab != bundle.vocab:
         raise ModelBundleError(f"{model_dir}: the model's vocabulary differs from the corpus's "
                                f"({args.corpus}); prepare the corpus with the model's settings")
@@ -89,6 +92,9 @@ def run(args: argparse.Namespace) -> int:
         if not sequences:
             reason = f" ({skipped[0][0]}: {skipped[0][1]})" if skipped else ""
             raise MidiFileError(f"{args.midi_dir}: no readable MIDI file with notes{reason}")
+        if corpus is None:  # said once the files are there, so an error stays one line
+            print(f"no prepared corpus at {args.corpus}: scoring the model alone",
+                  file=sys.stderr)
         data = f"MIDI files in {args.midi_dir}"
         styles = [args.style] * len(sequences) if args.style else None
     else:

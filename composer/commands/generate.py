@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -243,10 +244,16 @@ def default_seed() -> Path:
 def output_paths(seed: Path, output: str | None, takes: int) -> list[Path]:
     """The files to write: ``OUT`` (``.mid`` added to a name without a suffix), or
     ``OUT-1.mid`` ... ``OUT-N.mid`` for N takes."""
-    from composer.outputs import MIDI
+    from composer.errors import SettingsError
+    from composer.outputs import MIDI, non_regular
 
-    base = MIDI.named(output) if output else Path(f"{seed.stem}-continued.mid")
+    base = Path(output) if output else Path(f"{seed.stem}-continued.mid")
+    kind = non_regular(base)
+    if kind is not None:  # ``-o /dev/null`` once wrote /dev/null.mid
+        raise SettingsError(f"-o {base}: is {kind}, not a file that can be written")
+    if not os.path.lexists(base):  # an existing name is refused as itself, not renamed
+        base = MIDI.named(base)
     if takes == 1:
         return [base]
-    stem = base.name[: -len(base.suffix)]
+    stem = base.name[: len(base.name) - len(base.suffix)]
     return [base.with_name(f"{stem}-{i}{base.suffix}") for i in range(1, takes + 1)]

@@ -114,6 +114,12 @@ def run(args: argparse.Namespace) -> int:
     cluster = cluster_from_env()
     # Only the chief writes the run folder and the bundle; the others only read the folder.
     check_train(args, name, chief=cluster.is_chief)  # before any work (issue 16)
+    wanted = [] if args.inputs.strip() == "none" else [
+        name.strip() for name in args.inputs.split(",") if name.strip()]
+    unknown = sorted(set(wanted) - set(CONDITIONS))
+    if unknown and not fine_tune:  # before converting the MIDI files, not after
+        raise SettingsError(f"--inputs: unknown input(s) {', '.join(unknown)}; choose from "
+                            f"{', '.join(CONDITIONS)} or 'none'")
     kind = choose_strategy(args.strategy, cluster,
                            local_gpus() if cluster.workers == 1 and args.strategy == "auto"
                            else 0)
@@ -131,7 +137,8 @@ def run(args: argparse.Namespace) -> int:
         for item in skipped:
             print(f"skipped {item.source.path}: {item.error}")
         if not len(corpus):
-            raise SettingsError("none of the MIDI files could be used for training")
+            raise SettingsError(f"--midi-dir {', '.join(map(str, args.midi_dir))}: none of "
+                                "the MIDI files could be used for training")
     else:
         corpus = corpus_mod.load_corpus(args.corpus)
     data = training_data_from_corpus(corpus,
@@ -143,12 +150,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         if args.layers < 1 or args.units < 1 or args.embedding < 1:
             raise SettingsError("--layers, --units and --embedding must be positive")
-        wanted = [] if args.inputs.strip() == "none" else [
-            name.strip() for name in args.inputs.split(",") if name.strip()]
-        unknown = sorted(set(wanted) - set(CONDITIONS))
-        if unknown:
-            raise SettingsError(f"--inputs: unknown input(s) {', '.join(unknown)}; choose from "
-                                f"{', '.join(CONDITIONS)} or 'none'")
         c = data.conditioning
         sizes = {"positions": c.positions, "meters": len(c.meters), "styles": len(c.styles),
                  "composers": len(c.composers)}

@@ -296,6 +296,8 @@ class LiveSession:
                 self.duet.stop_answer(interrupted=True)
             (self._close_input if kind == "input" else self._close_output)()
             self._status(f"{kind} port {name!r} disappeared; waiting for it to come back")
+        elif not is_open and not present:
+            self._open_failures.pop(kind, None)  # gone again: its next return is said anew
         elif not is_open and present:
             try:
                 if kind == "input":
@@ -303,9 +305,10 @@ class LiveSession:
                 else:
                     self._open_output(available)
             except PortError as exc:  # PortVanished too: listed, then gone when opened
-                # Tried again at the next look; said once, not at every look.
+                # Tried again at the next look; said once per return, not at every look
+                # (nor again when the reason changes: a port half gone fails differently).
                 message = f"{kind} port {name!r} is back but cannot be opened: {exc}"
-                if self._open_failures.get(kind) != message:
+                if kind not in self._open_failures:
                     self._open_failures[kind] = message
                     self._status(message)
                 return

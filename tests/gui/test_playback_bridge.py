@@ -27,7 +27,7 @@ def test_play_to_a_midi_port_moves_the_playhead(window, seed_file, synth_port, q
     window.roll.set_cursor_beat(6.0)  # the last second of the held chord
     positions = []
     window.playback._player.positionChanged.connect(positions.append)
-    with qtbot.waitSignal(window.playback._player.finished, timeout=10000):
+    with qtbot.waitSignal(window.playback._player.finished, timeout=60_000):  # returns early
         window.play_action.trigger()  # Space
         assert window.playback.is_playing()
     assert positions and 6.0 <= positions[0] < positions[-1] <= 8.05
@@ -35,7 +35,7 @@ def test_play_to_a_midi_port_moves_the_playhead(window, seed_file, synth_port, q
     # The notes reach the port on a JACK cycle after the playhead, which a loaded machine
     # can hold up.
     expected = {n.pitch for n in SEED_NOTES if n.start < 8.0 <= n.end + 1e-9}
-    qtbot.waitUntil(lambda: started_pitches(synth_port) == expected, timeout=10000)
+    qtbot.waitUntil(lambda: started_pitches(synth_port) == expected, timeout=60_000)
 
 
 def started_pitches(synth: PolledSynth) -> set[int]:

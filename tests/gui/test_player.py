@@ -22,6 +22,7 @@ from tests.conftest import music21_test_midis
 from tests.jack_server import PolledSynth
 
 jack = jack_server.jack  # the fixture: a JACK dummy server for this module
+LOADED_MS = 60_000  # waitSignal/waitUntil timeouts: they return early, a busy machine needs it
 NO_SERVER = {"JACK_DEFAULT_SERVER": "composer-nobody-runs-this", "JACK_NO_START_SERVER": "1"}
 
 
@@ -66,15 +67,18 @@ def test_plays_to_a_jack_port_with_moving_position(qtbot, jack, player):
     synth = PolledSynth("roll", client_name="qtroll")
     try:
         assert player.outputs() == [BUILTIN_SYNTH, "qtroll:roll"]
-        piece = short_piece()
+        # Two seconds: about 40 positions at one every 50 ms, so 8 of them still arrive when
+        # a loaded machine wakes the player thread only every 250 ms.
+        piece = short_piece(2.0)
         positions = []
         player.positionChanged.connect(positions.append)
-        with qtbot.waitSignal(player.finished, timeout=5000):
+        # Generous timeouts: waitSignal and waitUntil return as soon as it happens.
+        with qtbot.waitSignal(player.finished, timeout=LOADED_MS):
             assert player.play(piece, "qtroll:roll")
             assert player.is_playing()
         assert len(positions) >= 8 and positions == sorted(positions)
         assert positions[-1] == pytest.approx(piece.end_beat)
-        qtbot.waitUntil(lambda: len(note_ons(synth)) == len(piece.notes), timeout=5000)
+        qtbot.waitUntil(lambda: len(note_ons(synth)) == len(piece.notes), timeout=LOADED_MS)
     finally:
         synth.close()
 
@@ -89,9 +93,11 @@ def test_a_port_that_vanishes_while_playing_stops_it_with_the_reason(qtbot, jack
     player._port_check.setInterval(100)  # look often: the test need not wait a second
     finished = []
     player.finished.connect(lambda: finished.append(True))
-    assert player.play(short_piece(10.0), "usbsynth:unplugged")
-    qtbot.waitUntil(lambda: bool(note_ons(synth)), timeout=5000)
-    with qtbot.waitSignal(player.errorOccurred, timeout=5000) as error:
+    # A piece far longer than the test waits: the port check must stop it, never its end
+    # (a 10 s piece once ended first on a loaded machine). Stopped at once, so no slower.
+    assert player.play(short_piece(120.0), "usbsynth:unplugged")
+    qtbot.waitUntil(lambda: bool(note_ons(synth)), timeout=LOADED_MS)
+    with qtbot.waitSignal(player.errorOccurred, timeout=LOADED_MS) as error:
         synth.close()  # the synth is unplugged
     assert "'usbsynth:unplugged' has gone" in error.args[0]
     assert not player.is_playing() and not finished
@@ -99,14 +105,14 @@ def test_a_port_that_vanishes_while_playing_stops_it_with_the_reason(qtbot, jack
         player.play(short_piece(), "usbsynth:unplugged")  # asked again: says why not
     back = PolledSynth("unplugged", client_name="usbsynth")  # plugged in again: plays
     try:
-        with qtbot.waitSignal(player.finished, timeout=5000):
+        with qtbot.waitSignal(player.finished, timeout=LOADED_MS):
             assert player.play(short_piece(), "usbsynth:unplugged")
-        qtbot.waitUntil(lambda: len(note_ons(back)) == len(short_piece().notes), timeout=5000)
+        qtbot.waitUntil(lambda: len(note_ons(back)) == len(short_piece().notes), timeout=LOADED_MS)
         back.close()  # unplugged and back between two plays: the next play reaches it too
         back = PolledSynth("unplugged", client_name="usbsynth")
-        with qtbot.waitSignal(player.finished, timeout=5000):
+        with qtbot.waitSignal(player.finished, timeout=LOADED_MS):
             assert player.play(short_piece(), "usbsynth:unplugged")
-        qtbot.waitUntil(lambda: len(note_ons(back)) == len(short_piece().notes), timeout=5000)
+        qtbot.waitUntil(lambda: len(note_ons(back)) == len(short_piece().notes), timeout=LOADED_MS)
     finally:
         back.close()
 

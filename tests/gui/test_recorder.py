@@ -27,20 +27,26 @@ def test_record_notes_from_a_keyboard(window, keyboard, qtbot):  # noqa: F811
         next(i for i, name in enumerate(names) if "Test keyboard" in name))
     window.record_action.trigger()  # Ctrl+R
     assert window.recorder.is_recording()
+    sent = []  # (on, off) times as sent: a loaded machine oversleeps, the recorder must not
     for pitch in (60, 64):
+        on = time.monotonic()
         keyboard.send(mido.Message("note_on", note=pitch, velocity=100))
         time.sleep(0.25)  # half a beat at 120 bpm
+        off = time.monotonic()
         keyboard.send(mido.Message("note_off", note=pitch))
-    qtbot.waitUntil(lambda: len(window.recorder.notes()) == 2, timeout=5000)
+        sent.append((on, off))
+    qtbot.waitUntil(lambda: len(window.recorder.notes()) == 2, timeout=60_000)  # returns early
     assert len(window.roll.overlay("recording")) == 2  # shown while recording
     window.record_action.trigger()
     notes = sorted(rn.note for rn in window.doc.notes.values())
     assert [n.pitch for n in notes] == [60, 64]
     assert all(rn.origin == SEED for rn in window.doc.notes.values())
-    for note in notes:
-        assert note.duration == pytest.approx(0.5, abs=0.15)
+    beats = 120.0 / 60.0  # per second
+    for note, (on, off) in zip(notes, sent):
+        assert note.duration == pytest.approx((off - on) * beats, abs=0.15)
         assert note.velocity == 100
-    assert notes[1].start - notes[0].start == pytest.approx(0.5, abs=0.15)
+    assert notes[1].start - notes[0].start == pytest.approx((sent[1][0] - sent[0][0]) * beats,
+                                                           abs=0.15)
     assert window.roll.overlay("recording") == []
     window.undo_action.trigger()  # a recording is one undoable step
     assert not window.doc.notes
