@@ -98,7 +98,7 @@ def voice_tokens(notes: Iterable[tuple[float, float, int]], steps: int) -> np.nd
     out = np.full(steps, REST, dtype=np.int16)
     owner = np.full(steps, -1, dtype=np.int64)
     ordered = sorted(notes)
-    for index, (start, end, pitch) in enumerate(ordered):
+    for index, (start, end, _pitch) in enumerate(ordered):
         first = int(np.ceil(start * STEPS_PER_BEAT - 1e-6))
         last = int(np.ceil(end * STEPS_PER_BEAT - 1e-6))  # exclusive
         for step in range(max(first, 0), min(last, steps)):
