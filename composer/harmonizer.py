@@ -89,17 +89,18 @@ class HarmonizerNet:
 
     def _run(self, direction: int, tokens: np.ndarray, positions: np.ndarray,
              steps: range) -> np.ndarray:
+        """The LSTM's last output over ``steps`` (in that order) of the windows."""
         voices, pos, recurrent = self._directions[direction]
-        units = self.config.units
+        order = list(steps)
+        # Every step's input projection at once: row lookups, one sum per voice.
+        projected = pos[positions[:, order]]
+        for v in range(4):
+            projected += voices[v][tokens[:, order, v]]
         batch = tokens.shape[0]
-        h = np.zeros((batch, units), dtype=np.float32)
-        c = np.zeros((batch, units), dtype=np.float32)
-        for t in steps:
-            z = pos[positions[:, t]]
-            for v in range(4):
-                z += voices[v][tokens[:, t, v]]
-            z += h @ recurrent
-            h, c = lstm_cell(z, c)
+        h = np.zeros((batch, self.config.units), dtype=np.float32)
+        c = np.zeros_like(h)
+        for index in range(len(order)):
+            h, c = lstm_cell(projected[:, index] + h @ recurrent, c)
         return h
 
     def logits(self, tokens: np.ndarray, positions: np.ndarray, voice: np.ndarray
