@@ -231,3 +231,21 @@ def test_hold_after_nothing_is_never_sampled(tiny_bundle):
     result = harmonize(load_harmonizer(tiny_bundle), [Note(0.5, 2.0, 70)], random_seed=0,
                        sweeps=3)
     assert (result.tokens[0, 1:] != HOLD).all()
+
+
+def test_the_shipped_bundle_is_small_and_matches_its_keras_model():
+    import keras
+
+    from composer.harmonizer_bundle import default_harmonizer_dir
+
+    folder = default_harmonizer_dir()
+    size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+    assert size <= 30 << 20
+    bundle = load_harmonizer(folder)
+    assert load_harmonizer(folder / "ablation").config.bidirectional is False
+    model = keras.saving.load_model(folder / "model.keras", compile=False)
+    tokens, positions, voice = _random_inputs(bundle.config, 16, seed=7)
+    expected = np.asarray(model.predict_on_batch(
+        {"tokens": tokens, "positions": positions, "voice": voice[:, None]}))
+    ours = HarmonizerNet.from_bundle(bundle).logits(tokens, positions, voice)
+    np.testing.assert_allclose(ours, expected, atol=1e-4, rtol=0)
