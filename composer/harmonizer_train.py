@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
                              {"epoch": history[-1][0], "valid_nll": list(history[-1][3])}]}}
     Path(args.checkpoint).with_suffix(".history.json").write_text(history_json(history))
     out = save_harmonizer(args.out, model, config, prefix="bi_", info=info,
-                          card="(written by benchmarks/harmonize.py --write-card)\n")
+                          card="(fill in from docs/harmonize.md and benchmarks/harmonize.py)\n")
     fwd = dataclasses.replace(config, bidirectional=False)
     save_harmonizer(Path(args.out) / "ablation", model, fwd, prefix="fwd_", info=info,
                     keras_model=False)
