@@ -29,6 +29,7 @@ COMMANDS = {
     "ports": "list MIDI input and output ports",
     "live": "call-and-response with a MIDI keyboard",
     "infill": "regenerate bars A-B of a MIDI file so they lead into what follows",
+    "harmonize": "add alto, tenor and bass under a melody (Bach chorale style)",
 }
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 

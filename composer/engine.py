@@ -257,3 +257,7 @@ class LSTMEngine:
         """Logits after the last id ``(vocab,)`` and the batch-1 state: ready to sample."""
         logits, state = self.run(ids, inputs=inputs, context=context)
         return logits[-1], state
+
+# The cell maths, for the other NumPy LSTMs (composer.harmonizer): one definition of Keras' LSTM.
+lstm_cell = LSTMEngine._cell
+gate_scale = _gate_scale
