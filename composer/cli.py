@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from composer import __version__
+from composer.blas import limit_threads
 from composer.errors import ComposerError, one_line
 
 COMMANDS = {
@@ -112,7 +113,15 @@ def _command_module(name: str):
         raise
 
 
+# Commands whose work is small matrix products: one BLAS thread (composer.blas), set before
+# the parser is built, because building it imports NumPy (the commands' defaults).
+ONE_BLAS_THREAD = frozenset({"generate", "infill", "harmonize", "live"})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    words = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    if "numpy" not in sys.modules and ONE_BLAS_THREAD.intersection(words[:1]):
+        limit_threads(1)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
