@@ -56,7 +56,10 @@ VARIANTS = ("bias", "lowrank")
 DEFAULT_VARIANT = "lowrank"
 CONTEXT_BEATS = 64.0  # the generator primes on at most this much seed (composer.generate)
 MAX_RATED_ROWS = 6000  # rows used per fit (a random subset beyond; about 20 takes of 8 bars)
-MAX_REPLAY_ROWS = 3000
+MAX_REPLAY_ROWS = 2000
+MAX_STREAM_EVENTS = 1024  # rated events per stream (a whole piece: its first ones)
+REPLAY_EVENTS = 384  # events per replay stream
+STYLE_EVENTS = 192  # events the style is chosen on
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,8 @@ class Stream:
 
 def stream_of(bundle: ModelBundle, notes: Sequence[Note], start: float, end: float,
               context: Sequence[Note] = (), pedals: Sequence[PedalSpan] = (),
-              time_signatures: Sequence[TimeSignature] = (), style: str | None = None
-              ) -> Stream | None:
+              time_signatures: Sequence[TimeSignature] = (), style: str | None = None,
+              max_events: int = MAX_STREAM_EVENTS) -> Stream | None:
     """The stream of ``context`` (before ``start``) followed by ``notes`` (from ``start`` to
     ``end``), as the generator saw it: at most :data:`CONTEXT_BEATS` of context from a bar
     line. None when nothing is rated (no event from ``start`` on)."""
@@ -104,6 +107,7 @@ def stream_of(bundle: ModelBundle, notes: Sequence[Note], start: float, end: flo
     first = max(len(prefix), 1)
     if first >= len(ids):
         return None
+    ids = ids[: first + max_events]
     positions = meters = None
     if bundle.conditioning is not None and bundle.config.conditions:
         positions, meters = token_features(ids, vocab, signatures,
@@ -163,6 +167,59 @@ def hidden_rows(bundle: ModelBundle, stream: Stream) -> tuple[np.ndarray, np.nda
     return h[stream.first - 1 :], ids[stream.first :]
 
 
+def hidden_rows_batch(bundle: ModelBundle, streams: Sequence[Stream]
+                      ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """:func:`hidden_rows` of several streams; those with the same context (the takes of one
+    generation) share one pass over it and then run side by side, one batched step per event
+    (about as fast as one stream alone)."""
+    results: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(streams)
+    groups: dict[tuple, list[int]] = {}
+    for index, stream in enumerate(streams):
+        key = (stream.ids[: stream.first].tobytes(), stream.style,
+               None if stream.positions is None else stream.positions[: stream.first].tobytes())
+        groups.setdefault(key, []).append(index)
+    engine = hidden_engine(bundle)
+    conditioned = bundle.conditioning is not None and bool(engine.inputs)
+    for members in groups.values():
+        if len(members) == 1:
+            results[members[0]] = hidden_rows(bundle, streams[members[0]])
+            continue
+        lead = streams[members[0]]
+        first = lead.first
+        inputs = context = None
+        if conditioned:
+            inputs = {"positions": lead.positions[:first].astype(np.intp),
+                      "meters": lead.meters[:first].astype(np.intp)}
+            if "styles" in engine.inputs:
+                context = _style_context(bundle, engine, lead, {
+                    "positions": lead.positions.astype(np.intp),
+                    "meters": lead.meters.astype(np.intp)})
+        h0, state = engine.run(lead.ids[:first], inputs=inputs, context=context)
+        h0 = np.asarray(h0).reshape(first, -1)[-1]
+        batch = len(members)
+        state = LSTMEngine.broadcast(state, batch)
+        context_rows = None if context is None else np.repeat(context, batch, axis=0)
+        lengths = [len(streams[m].ids) - first - 1 for m in members]
+        rows = [[h0] for _ in members]
+        for t in range(max(lengths)):
+            ids = np.array([streams[m].ids[first + t] if t < n else 0
+                            for m, n in zip(members, lengths)], dtype=np.intp)
+            step_inputs = None
+            if conditioned:
+                step_inputs = {name: np.array(
+                    [getattr(streams[m], name)[first + t] if t < n else 0
+                     for m, n in zip(members, lengths)], dtype=np.intp)
+                    for name in ("positions", "meters")}
+            h, state = engine.step(ids, state, step_inputs, context_rows)
+            for row, n, out in zip(h, lengths, rows):
+                if t < n:
+                    out.append(row.copy())
+        for m, out in zip(members, rows):
+            stream = streams[m]
+            results[m] = (np.asarray(out, dtype=np.float32), stream.ids[stream.first :])
+    return results  # type: ignore[return-value]
+
+
 def _style_context(bundle: ModelBundle, engine: LSTMEngine, stream: Stream,
                    inputs: dict) -> np.ndarray:
     """The style row the generator would have used: the named one, else the one under which
@@ -172,14 +229,18 @@ def _style_context(bundle: ModelBundle, engine: LSTMEngine, stream: Stream,
         return engine.context(1, styles=conditioning.style_id(stream.style))
     styles = list(conditioning.styles[1:])
     cut = stream.first if stream.first >= 8 else len(stream.ids)
+    begin = max(0, cut - STYLE_EVENTS)  # the last events before the rated ones suffice
+    ids = stream.ids[begin:cut]
+    inputs = {k: v[begin:cut] for k, v in inputs.items()}
+    cut -= begin
     ctx = engine.context(len(styles), styles=[conditioning.style_id(s) for s in styles])
     w = bundle.weights
     dense = np.asarray(w["dense_kernel"], np.float32)
     bias = np.asarray(w["dense_bias"], np.float32)
-    h, _ = engine.run(stream.ids[: cut - 1], inputs={k: v[: cut - 1] for k, v in inputs.items()},
+    h, _ = engine.run(ids[: cut - 1], inputs={k: v[: cut - 1] for k, v in inputs.items()},
                       context=ctx)
     h = np.asarray(h).reshape(cut - 1, len(styles), -1)
-    targets = stream.ids[1:cut]
+    targets = ids[1:cut]
     scores = []
     for index, style in enumerate(styles):
         lp = _log_softmax((h[:, index] @ dense + bias).astype(np.float64))
@@ -229,8 +290,8 @@ class Adaptation:
 class FitSettings:
     variant: str = DEFAULT_VARIANT
     rank: int = 8
-    steps: int = 150
-    learning_rate: float = 0.03
+    steps: int = 100
+    learning_rate: float = 0.04
     kl_weight: float = 1.0
     l2: float = 1e-3
     dislike_weight: float = 1.0
@@ -365,8 +426,21 @@ class Adapter:
         return True
 
     def add_rating(self, rating) -> bool:
-        return self.add_stream(stream_of_rating(self.bundle, rating), rating.sign,
-                               rating.weight, rating.source)
+        return self.add_ratings([rating]) == 1
+
+    def add_ratings(self, ratings: Sequence) -> int:
+        """Add several ratings (the takes of one generation share one pass over their seed);
+        returns how many had something to learn from."""
+        pairs = [(r, stream_of_rating(self.bundle, r)) for r in ratings]
+        pairs = [(r, s) for r, s in pairs if s is not None]
+        added = 0
+        for (rating, _), (h, y) in zip(pairs, hidden_rows_batch(self.bundle,
+                                                                 [s for _, s in pairs])):
+            if len(y):
+                self.rated.append(_Rated(h, y, rating.sign, rating.weight))
+                self.names.append(("like" if rating.sign > 0 else "dislike", rating.source))
+                added += 1
+        return added
 
     def add_replay(self, stream: Stream | None) -> None:
         if stream is not None:
@@ -435,22 +509,25 @@ def adapt_files(bundle: ModelBundle, likes: Sequence[str | os.PathLike],
         if progress:
             progress(name)
         adapter.add_stream(stream, sign, name=name)
+    if not adapter.rated:
+        raise RatingsError("none of the rated files has events to learn from")
     for path in replay_files:
         try:
             piece, *_ = read_rated_file(path)
         except RatingsError:
             continue
         adapter.add_replay(stream_of(bundle, piece.notes, 0.0, piece.end_beat + 1e-6,
-                                     pedals=piece.pedals,
-                                     time_signatures=piece.time_signatures))
+                                     pedals=piece.pedals, time_signatures=piece.time_signatures,
+                                     max_events=REPLAY_EVENTS))
     # The rated files' own contexts (the seeds of takes) are replay data too.
     for stream, _sign, _name in streams:
         if stream.first > 8:
-            adapter.add_replay(replace(stream, ids=stream.ids[: stream.first],
-                                       first=1, positions=None if stream.positions is None
-                                       else stream.positions[: stream.first],
+            cut = slice(max(0, stream.first - REPLAY_EVENTS), stream.first)
+            adapter.add_replay(replace(stream, ids=stream.ids[cut], first=1,
+                                       positions=None if stream.positions is None
+                                       else stream.positions[cut],
                                        meters=None if stream.meters is None
-                                       else stream.meters[: stream.first]))
+                                       else stream.meters[cut]))
     return adapter.fit()
 
 

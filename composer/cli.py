@@ -28,6 +28,7 @@ COMMANDS = {
     "play": "play a MIDI file through the sound card or a MIDI output port",
     "ports": "list MIDI input and output ports",
     "live": "call-and-response with a MIDI keyboard",
+    "adapt": "adapt a model to liked and disliked MIDI files (writes a model bundle)",
 }
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 

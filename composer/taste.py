@@ -1,7 +1,7 @@
 """The listener's taste in numbers, and the immediate steering of sampling it gives.
 
 Statistics of a take (:func:`take_stats`), each one a musician names: how dense (notes per
-beat), how high (mean pitch), how long the notes are held (median duration in beats: legato
+beat), how high (mean pitch), how long the notes are held (mean duration in beats: legato
 against staccato), how loud (mean velocity), how fast the rhythm moves (share of onsets that
 follow the previous one within a sixteenth).
 
@@ -44,7 +44,7 @@ DESCRIPTIONS = {
 }
 SHORT_IOI = 0.26  # beats: an onset this soon after the previous is a quick one (sixteenths)
 # Logit bias per unit of direction (a difference of one spread, fully confident), per family.
-GAINS = {"density": 0.6, "pitch": 0.35, "duration": 0.6, "velocity": 0.5, "rhythm": 0.5}
+GAINS = {"density": 0.8, "pitch": 0.5, "duration": 0.8, "velocity": 0.5, "rhythm": 0.6}
 MAX_DIRECTION = 1.5
 T_FREE, T_FULL = 1.5, 3.5  # |t| below: no steering; above T_FULL: full confidence
 MIN_SPREAD = {"density": 0.25, "pitch": 1.5, "duration": 0.05, "velocity": 3.0, "rhythm": 0.05}
@@ -54,7 +54,7 @@ MIN_SPREAD = {"density": 0.25, "pitch": 1.5, "duration": 0.05, "velocity": 3.0, 
 class TakeStats:
     density: float  # notes per beat
     pitch: float  # mean MIDI pitch (nan without notes)
-    duration: float  # median note length in beats
+    duration: float  # mean note length in beats
     velocity: float  # mean velocity
     rhythm: float  # share of inter-onset intervals of at most SHORT_IOI beats
     notes: int
@@ -77,7 +77,7 @@ def take_stats(notes: Sequence[Note], start: float, end: float) -> TakeStats:
     return TakeStats(
         density=len(inside) / length,
         pitch=float(np.mean([n.pitch for n in inside])),
-        duration=float(np.median([n.end - n.start for n in inside])),
+        duration=float(np.mean([n.end - n.start for n in inside])),
         velocity=float(np.mean([n.velocity for n in inside])),
         rhythm=float((gaps <= SHORT_IOI + 1e-9).mean()) if gaps.size else 0.0,
         notes=len(inside),
