@@ -44,7 +44,7 @@ DESCRIPTIONS = {
 }
 SHORT_IOI = 0.26  # beats: an onset this soon after the previous is a quick one (sixteenths)
 # Logit bias per unit of direction (a difference of one spread, fully confident), per family.
-GAINS = {"density": 0.8, "pitch": 0.5, "duration": 0.8, "velocity": 0.5, "rhythm": 0.6}
+GAINS = {"density": 1.5, "pitch": 1.0, "duration": 1.5, "velocity": 0.8, "rhythm": 1.0}
 MAX_DIRECTION = 1.5
 T_FREE, T_FULL = 1.5, 3.5  # |t| below: no steering; above T_FULL: full confidence
 MIN_SPREAD = {"density": 0.25, "pitch": 1.5, "duration": 0.05, "velocity": 3.0, "rhythm": 0.05}
