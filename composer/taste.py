@@ -98,6 +98,9 @@ def features(vocab: Vocabulary) -> dict[str, np.ndarray]:
     pitches = np.arange(s.pitch_low, s.pitch_high + 1, dtype=np.float64)
     result = {name: np.zeros(size) for name in STATS}
     result["density"][on : on + vocab.pitch_count] = 1.0
+    # A velocity event opens a note-on (only note-ons may follow it), so it counts as one:
+    # without it a sparser taste was dodged by velocity events and their forced note-ons.
+    result["density"][velocity : velocity + s.velocity_bins] = 1.0
     result["pitch"][on : on + vocab.pitch_count] = (pitches - 64.0) / 12.0
     result["duration"][off : off + vocab.pitch_count] = -1.0
     bins = s.velocity_bins
