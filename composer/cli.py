@@ -31,6 +31,7 @@ COMMANDS = {
     "live": "call-and-response with a MIDI keyboard",
     "infill": "regenerate bars A-B of a MIDI file so they lead into what follows",
     "harmonize": "add alto, tenor and bass under a melody (Bach chorale style)",
+    "adapt": "adapt a model to liked and disliked MIDI files (writes a model bundle)",
 }
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 

@@ -68,6 +68,10 @@ class AudioError(ComposerError):
     """No audio device, or rendering audio failed."""
 
 
+class RatingsError(ComposerError):
+    """The listener's ratings cannot be saved or read, or a rated file cannot be learned from."""
+
+
 def one_line(error: BaseException | str) -> str:
     """An error's text on one line (messages may quote multi-line library output).
 

@@ -478,6 +478,7 @@ def _run(
     takes: int,
     cancelled: Callable[[], bool] | None,
     primed: Primed | None = None,
+    steer: np.ndarray | None = None,
 ) -> Iterator[tuple[list[TakeTracker], list[list[int]]]]:
     """Sample all takes together; yields (trackers, ids so far) after every event.
 
@@ -485,6 +486,8 @@ def _run(
     its seed-memory lookup and its own uniform draw, then one :func:`sample_ids` over the
     batch and one engine step. The Python work per take is kept to what cannot be batched
     (following each stream), since at one take it costs as much as the LSTM step itself.
+
+    ``steer``: a logit bias over the vocabulary added at every step (composer.taste).
     """
     engine = engine_for(bundle)
     primed = primed or prime(bundle, plan)
@@ -506,6 +509,8 @@ def _run(
             raise GenerationCancelled("generation cancelled")
         for index, tracker in enumerate(trackers):
             offsets[index] = tracker.offsets()
+        if steer is not None:  # the listener's taste (composer.taste); -inf stays -inf
+            offsets += steer
         uniforms = [rng.random() for rng in rngs]
         temperature = settings.temperature
         if memory:
@@ -570,9 +575,11 @@ def generate(
     *,
     progress: Callable[[float], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    steer: np.ndarray | None = None,
 ) -> list[Take]:
     """``settings.takes`` continuations of ``seed``, each ``settings.bars`` (or seconds) long;
-    each take records its own random seed (a fresh one is drawn if ``settings`` has none)."""
+    each take records its own random seed (a fresh one is drawn if ``settings`` has none).
+    ``steer``: a logit bias over the vocabulary (``composer.taste.Taste.bias``)."""
     settings = with_random_seed(settings)
     plan = _plan(bundle, seed, settings)
     takes = int(settings.takes)
@@ -580,7 +587,8 @@ def generate(
         progress(0.0)
     primed = prime(bundle, plan)
     last: tuple[list[TakeTracker], list[list[int]]] = ([], [])
-    for count, last in enumerate(_run(bundle, plan, settings, takes, cancelled, primed)):
+    for count, last in enumerate(_run(bundle, plan, settings, takes, cancelled, primed,
+                                           steer)):
         if progress is not None and count % PROGRESS_EVERY == PROGRESS_EVERY - 1:
             done = min(min(t.step for t in last[0]) / plan.target_steps, 1.0)
             progress(done)
