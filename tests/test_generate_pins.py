@@ -1,12 +1,13 @@
 """The notes a random seed gives are pinned: a faster sampling loop must make the same music.
 
 The digests below were recorded with the sampling loop as it was before it was vectorized
-(issue 13) (the shipped model's again when piano-v2 replaced piano-v1: the vectorized loop gave
-piano-v1's recorded digests exactly before that), for a spread of settings (seed memory on and off, top-k, top-p, key lock, pitch
-range, low polyphony, no guard, a start beat, seconds, a named style, no bar grid, several
-takes) on the tiny test model and on the shipped model. The tiny model is trained in the test
-session (Keras, fixed random seed); its weights are fingerprinted too, so a TensorFlow that
-trains it differently says so instead of reporting a change in the sampler.
+(issue 13); the shipped model's were recorded again when piano-v2 replaced piano-v1 (the
+vectorized loop gave piano-v1's recorded digests exactly before that). They cover a spread of
+settings (seed memory on and off, top-k, top-p, key lock, pitch range, low polyphony, no
+guard, a start beat, seconds, a named style, no bar grid, several takes) on the tiny test
+model and on the shipped model. The tiny model is trained in the test session (Keras, fixed
+random seed); its weights are fingerprinted too, so a TensorFlow that trains it differently
+says so instead of reporting a change in the sampler.
 """
 
 from __future__ import annotations
