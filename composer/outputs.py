@@ -106,18 +106,21 @@ def _existing_ancestor(path: Path) -> Path:
 def check_output_file(path: PathLike | None, *, option: str, inputs: Iterable[PathLike] = (),
                       error: type[ComposerError] = SettingsError,
                       make_folders: bool = False, file_type: FileType | None = None,
-                      replace: bool = True) -> Path:
+                      replace: bool = True, add_suffix: bool = True) -> Path:
     """Refuse an output file that is empty, one of ``inputs``, not a regular file, named for
     another format than ``file_type``, already there when ``replace`` is false (the
     command's ``--force`` not given), or in a folder that cannot be written (with
-    ``make_folders``: created); return it as a Path (a name without a suffix gets
-    ``file_type``'s, :meth:`FileType.named`)."""
+    ``make_folders``: created); return it as a Path (a new name without a suffix gets
+    ``file_type``'s, :meth:`FileType.named`, unless the caller named the file already:
+    ``add_suffix=False``)."""
     if path is None or str(path).strip() == "":
         raise error(f"{option}: the file name is empty")
-    out = Path(path) if file_type is None else file_type.named(path)
+    out = Path(path)
     kind = non_regular(out)
     if kind is not None:
         raise error(f"{option} {out}: is {kind}, not a file that can be written")
+    if add_suffix and file_type is not None and not os.path.lexists(out):  # existing: as is
+        out = file_type.named(out)
     for source in inputs:
         if same_file(out, source):
             raise error(f"{option} {out}: that is the input file {source}; choose another "

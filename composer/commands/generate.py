@@ -127,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     model_dir = Path(args.model) if args.model else default_model_dir()
     for out in outputs:
         check_output_file(out, option="-o", inputs=[seed_path, *bundle_inputs(model_dir)],
-                          file_type=MIDI, replace=args.force)
+                          file_type=MIDI, replace=args.force, add_suffix=False)
     seed = require_notes(read_midi(seed_path), str(seed_path))
     if args.model is None and not default_model_dir().is_dir():
         raise ModelBundleError(f"no model at {default_model_dir()} (the default): pass "
