@@ -23,7 +23,6 @@ import argparse
 import csv
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,6 +31,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from composer.distribute import local_cluster  # noqa: E402
 
 
 def _midi_dir() -> str:
@@ -48,15 +50,6 @@ def _env(cache: Path, tf_config: dict | None = None) -> dict:
         env["TF_CONFIG"] = json.dumps(tf_config)
     return env
 
-
-def _ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("localhost", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 def _train_command(args, run_dir: Path, batch: int, *extra: str) -> list[str]:
@@ -86,7 +79,7 @@ def train_one(args, work: Path) -> dict:
 
 def train_two(args, work: Path) -> dict:
     run_dir = work / "two"
-    cluster = {"worker": [f"localhost:{p}" for p in _ports(2)]}
+    cluster = local_cluster(2)
     started = time.monotonic()
     processes = [subprocess.Popen(_train_command(args, run_dir, args.batch),
                                   env=_env(work / "cache", {"cluster": cluster, "task": {

@@ -38,7 +38,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import time
 import weakref
 from collections.abc import Callable, Sequence
@@ -47,7 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
-from composer.atomic import replace_folder, write_json_atomic, write_text_atomic
+from composer.atomic import staged_folder, write_json_atomic, write_text_atomic
 from composer.bundle import ModelBundle, model_checksums
 from composer.conditioning import STYLE_PRIOR, token_features
 from composer.engine import LSTMEngine
@@ -578,36 +577,29 @@ def save_adapted(base: ModelBundle, adaptation: Adaptation, folder: str | os.Pat
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ModelBundleError(f"{parent}: cannot create ({exc.strerror or exc})") from None
-    staging = parent / f".{folder.name}.new-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
     try:
-        staging.mkdir()
-        kernel, bias = adaptation.dense(base)
-        weights = {k: np.asarray(v) for k, v in base.weights.items()}
-        weights["dense_kernel"], weights["dense_bias"] = kernel, bias
-        with open(staging / "weights.npz", "wb") as handle:
-            np.savez_compressed(handle, **weights)
-            handle.flush()
-            os.fsync(handle.fileno())
-        vocab_text = base.vocab.to_json()
-        write_text_atomic(staging / "vocabulary.json", vocab_text, error=ModelBundleError)
-        info = json.loads(json.dumps(base.info, default=str))
-        info["name"] = name
-        info["adapted_from"] = {"name": base.name, "path": str(base.path),
-                                "variant": adaptation.variant,
-                                "rank": int(adaptation.a.shape[1]),
-                                "likes": adaptation.likes, "dislikes": adaptation.dislikes,
-                                "rated": [{"rating": v, "file": w} for v, w in rated]}
-        info["checksums"] = model_checksums(staging)  # weights.npz only: no model.keras here
-        write_json_atomic(staging / "config.json", info, error=ModelBundleError)
-        write_text_atomic(staging / "card.md", render_adapted_card(base, adaptation, rated, name),
-                          error=ModelBundleError)
-        replace_folder(staging, folder)
+        with staged_folder(folder) as staging:
+            kernel, bias = adaptation.dense(base)
+            weights = {k: np.asarray(v) for k, v in base.weights.items()}
+            weights["dense_kernel"], weights["dense_bias"] = kernel, bias
+            with open(staging / "weights.npz", "wb") as handle:
+                np.savez_compressed(handle, **weights)
+                handle.flush()
+                os.fsync(handle.fileno())
+            vocab_text = base.vocab.to_json()
+            write_text_atomic(staging / "vocabulary.json", vocab_text, error=ModelBundleError)
+            info = json.loads(json.dumps(base.info, default=str))
+            info["name"] = name
+            info["adapted_from"] = {"name": base.name, "path": str(base.path),
+                                    "variant": adaptation.variant,
+                                    "rank": int(adaptation.a.shape[1]),
+                                    "likes": adaptation.likes, "dislikes": adaptation.dislikes,
+                                    "rated": [{"rating": v, "file": w} for v, w in rated]}
+            info["checksums"] = model_checksums(staging)  # weights.npz only: no model.keras here
+            write_json_atomic(staging / "config.json", info, error=ModelBundleError)
+            card = render_adapted_card(base, adaptation, rated, name)
+            write_text_atomic(staging / "card.md", card, error=ModelBundleError)
     except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
         raise ModelBundleError(f"{folder}: cannot write the adapted model "
                                f"({exc.strerror or exc})") from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return folder

@@ -154,6 +154,25 @@ def replace_folder(new: str | os.PathLike, target: str | os.PathLike) -> None:
         shutil.rmtree(backup, ignore_errors=True)
 
 
+@contextmanager
+def staged_folder(target: str | os.PathLike) -> Iterator[Path]:
+    """A fresh empty folder beside ``target`` to write a whole bundle into; when the block
+    ends without an error it replaces ``target`` (:func:`replace_folder`), otherwise it is
+    removed. One way for every bundle writer, so none can leave a half-written folder."""
+    target = Path(target)
+    parent = target.parent if str(target.parent) else Path(".")
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = parent / f".{target.name}.new-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        staging.mkdir()
+        yield staging
+        replace_folder(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
 def recover_folder(target: str | os.PathLike) -> Path | None:
     """Put back the folder a crash inside :func:`replace_folder` left only as its backup.
 

@@ -68,12 +68,18 @@ class ModelBundle:
 
 def default_model_dir() -> Path:
     """``$COMPOSER_MODEL``, else the checkout's ``models/default``, else the installed copy."""
-    env = os.environ.get("COMPOSER_MODEL")
+    return installed_bundle_dir(DEFAULT_MODEL_NAME, "COMPOSER_MODEL")
+
+
+def installed_bundle_dir(name: str, variable: str) -> Path:
+    """The folder of a shipped bundle: ``$variable``, else the checkout's ``models/<name>``,
+    else the installed copy (``<prefix>/share/composer/models/<name>``)."""
+    env = os.environ.get(variable)
     if env:
         return Path(env)
     candidates = [
-        Path(__file__).resolve().parent.parent / "models" / DEFAULT_MODEL_NAME,
-        Path(sys.prefix) / "share" / "composer" / "models" / DEFAULT_MODEL_NAME,
+        Path(__file__).resolve().parent.parent / "models" / name,
+        Path(sys.prefix) / "share" / "composer" / "models" / name,
     ]
     return next((c for c in candidates if c.is_dir()), candidates[0])
 
@@ -163,7 +169,8 @@ def _read(path: Path, reader, **kwargs):
         raise ModelBundleError(f"{path}: missing") from None
 
 
-def _whole(value, low: int, high: int) -> bool:
+def whole_in_range(value, low: int, high: int) -> bool:
+    """An int (not a bool, not a float such as 12.0) in low..high: a JSON field of a bundle."""
     return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
@@ -187,7 +194,7 @@ def check_vocabulary_json(text: str, source: str | os.PathLike) -> None:
              "velocity_bins": 127, "pitch_low": 127, "pitch_high": 127,
              "default_velocity": 127}
     for key, value in settings.items():
-        if key in whole and not _whole(value, 0, whole[key]):
+        if key in whole and not whole_in_range(value, 0, whole[key]):
             raise fail(f"'{key}' must be a whole number from 0 to {whole[key]}, "
                        f"got {value!r}")
         if key == "pedal" and not isinstance(value, bool):
@@ -211,12 +218,12 @@ def check_config_json(info: dict, source: str | os.PathLike) -> None:
               "positions": (0, MAX_CLASSES), "meters": (0, MAX_CLASSES),
               "styles": (0, MAX_CLASSES), "composers": (0, MAX_CLASSES)}
     for key, (low, high) in bounds.items():
-        if key in model and not _whole(model[key], low, high):
+        if key in model and not whole_in_range(model[key], low, high):
             raise fail(f"'{key}' must be a whole number from {low} to {high:,}, "
                        f"got {model[key]!r}")
     units = model.get("lstm_units", [512, 512])
     if not isinstance(units, list) or not 1 <= len(units) <= MAX_LAYERS or not all(
-            _whole(u, 1, MAX_WIDTH) for u in units):
+            whole_in_range(u, 1, MAX_WIDTH) for u in units):
         raise fail(f"'lstm_units' must be a list of 1 to {MAX_LAYERS} layer widths from 1 "
                    f"to {MAX_WIDTH:,}, got {units!r}")
     dropout = model.get("dropout", 0.0)

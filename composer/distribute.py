@@ -83,6 +83,23 @@ def cluster_from_env(environ: Mapping[str, str] | None = None) -> Cluster:
     return Cluster(workers, task_type, index, "chief" in cluster)
 
 
+def local_cluster(workers: int) -> dict:
+    """A ``TF_CONFIG`` cluster of ``workers`` processes on this machine, each on a port that
+    was free a moment ago (asked of the OS, then released): for trying multi-worker training,
+    the benchmark and the tests, without a second machine."""
+    import socket
+
+    sockets = [socket.socket() for _ in range(workers)]
+    try:
+        for s in sockets:
+            s.bind(("localhost", 0))
+        ports = [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+    return {"worker": [f"localhost:{port}" for port in ports]}
+
+
 def choose_strategy(name: str, cluster: Cluster, gpus: int) -> str:
     """``auto``: multi-worker when ``TF_CONFIG`` names several workers, mirrored with several
     GPUs, else one device. An explicit choice is checked against what is there."""

@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from composer.atomic import recover_folder
-from composer.bundle import check_weight_values
+from composer.bundle import check_weight_values, installed_bundle_dir, whole_in_range
 from composer.chorales import INPUT_TOKENS, OUTPUT_TOKENS, PITCH_HIGH, PITCH_LOW, POSITIONS
 from composer.errors import ModelBundleError
 from composer.inputs import read_json, read_npz
@@ -106,18 +105,7 @@ class HarmonizerBundle:
 def default_harmonizer_dir() -> Path:
     """``$COMPOSER_HARMONIZER``, else the checkout's ``models/harmonizer``, else the
     installed copy."""
-    env = os.environ.get("COMPOSER_HARMONIZER")
-    if env:
-        return Path(env)
-    candidates = [
-        Path(__file__).resolve().parent.parent / "models" / NAME,
-        Path(sys.prefix) / "share" / "composer" / "models" / NAME,
-    ]
-    return next((c for c in candidates if c.is_dir()), candidates[0])
-
-
-def _whole(value, low: int, high: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+    return installed_bundle_dir(NAME, "COMPOSER_HARMONIZER")
 
 
 def check_config(data, source: Path) -> HarmonizerConfig:
@@ -134,7 +122,7 @@ def check_config(data, source: Path) -> HarmonizerConfig:
         raise fail(f"unknown field(s) {', '.join(unknown)}")
     for key, high in (("context", 64), ("token_dim", 1024), ("position_dim", 1024),
                       ("voice_dim", 1024), ("units", 4096), ("hidden", 4096)):
-        if key in section and not _whole(section[key], 1, high):
+        if key in section and not whole_in_range(section[key], 1, high):
             raise fail(f"'{key}' must be a whole number from 1 to {high}, got "
                        f"{section[key]!r}")
     dropout = section.get("dropout", 0.0)
@@ -146,7 +134,7 @@ def check_config(data, source: Path) -> HarmonizerConfig:
     ranges = section.get("ranges", DEFAULT_RANGES)
     if not isinstance(ranges, (list, tuple)) or len(ranges) != 4 or not all(
             isinstance(r, (list, tuple)) and len(r) == 2
-            and all(_whole(x, PITCH_LOW, PITCH_HIGH) for x in r) and r[0] < r[1]
+            and all(whole_in_range(x, PITCH_LOW, PITCH_HIGH) for x in r) and r[0] < r[1]
             for r in ranges):
         raise fail(f"'ranges' must be four [low, high] MIDI pitch pairs within "
                    f"{PITCH_LOW}..{PITCH_HIGH}, got {ranges!r}")

@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from composer.atomic import replace_folder, write_text_atomic
+from composer.atomic import staged_folder, write_text_atomic
 from composer.chorales import (
     INPUT_TOKENS,
     MASK,
@@ -212,12 +211,7 @@ def save_harmonizer(folder: str | os.PathLike, model, config: HarmonizerConfig, 
     """Write ``weights.npz``, ``config.json``, ``card.md`` (and ``model.keras``) as a whole
     folder (composer.atomic.replace_folder): a kill leaves the old bundle or the new one."""
     folder = Path(folder)
-    parent = folder.parent if str(folder.parent) else Path(".")
-    parent.mkdir(parents=True, exist_ok=True)
-    staging = parent / f".{folder.name}.new-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    try:
+    with staged_folder(folder) as staging:
         weights = export_weights(model, config, prefix)
         np.savez_compressed(staging / "weights.npz", **weights)
         if keras_model:
@@ -232,10 +226,6 @@ def save_harmonizer(folder: str | os.PathLike, model, config: HarmonizerConfig, 
                           error=ModelBundleError)
         if card is not None:
             write_text_atomic(staging / "card.md", card, error=ModelBundleError)
-        replace_folder(staging, folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return folder
 
 

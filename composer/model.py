@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
 
-from composer.atomic import replace_folder, write_json_atomic, write_text_atomic
+from composer.atomic import staged_folder, write_json_atomic, write_text_atomic
 from composer.bundle import model_checksums
 from composer.conditioning import Conditioning
 from composer.config import ModelConfig
@@ -91,12 +90,7 @@ def save_bundle(
     folder = Path(folder)
     if config.conditions and conditioning is None:
         raise ModelBundleError(f"{folder}: a model with extra inputs needs their names")
-    parent = folder.parent if str(folder.parent) else Path(".")
-    parent.mkdir(parents=True, exist_ok=True)
-    staging = parent / f".{folder.name}.new-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    try:
+    with staged_folder(folder) as staging:
         # A fresh uncompiled copy carries no optimizer state into the saved file.
         clean = build_model(config)
         clean.set_weights(keras_model.get_weights())
@@ -114,9 +108,5 @@ def save_bundle(
         write_json_atomic(staging / "config.json", data, error=ModelBundleError)
         if card is not None:
             write_text_atomic(staging / "card.md", card, error=ModelBundleError)
-        replace_folder(staging, folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return folder
 

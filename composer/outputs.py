@@ -41,11 +41,13 @@ class FileType:
         return Path(path).suffix.lower() in self.suffixes
 
     def named(self, path: PathLike) -> Path:
-        """``path``, with this type's first suffix added when the name has none: ``-o take``
-        writes ``take.mid`` (or ``take.wav``), the same rule in every command; a name with
-        another suffix is refused by :func:`check_output_file` rather than guessed at."""
+        """``path``, with this type's first suffix added when the name has none and names
+        nothing yet: ``-o take`` writes ``take.mid`` (or ``take.wav``), the same rule in every
+        command; an existing name (a folder, a FIFO, a file) is left as it is, to be refused
+        as itself, and a name with another suffix is refused by :func:`check_output_file`
+        rather than guessed at."""
         path = Path(path)
-        if path.suffix or not path.name:
+        if path.suffix or not path.name or os.path.lexists(path):
             return path
         return path.with_name(path.name + self.suffixes[0])
 
@@ -119,7 +121,7 @@ def check_output_file(path: PathLike | None, *, option: str, inputs: Iterable[Pa
     kind = non_regular(out)
     if kind is not None:
         raise error(f"{option} {out}: is {kind}, not a file that can be written")
-    if add_suffix and file_type is not None and not os.path.lexists(out):  # existing: as is
+    if add_suffix and file_type is not None:
         out = file_type.named(out)
     for source in inputs:
         if same_file(out, source):

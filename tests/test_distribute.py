@@ -11,7 +11,6 @@ import csv
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,7 +18,13 @@ import time
 import pytest
 
 from composer.cli import main
-from composer.distribute import Cluster, choose_strategy, cluster_from_env, describe
+from composer.distribute import (
+    Cluster,
+    choose_strategy,
+    cluster_from_env,
+    describe,
+    local_cluster,
+)
 from composer.errors import SettingsError
 from tests.conftest import music21_test_midis
 
@@ -33,16 +38,6 @@ TINY = ["--layers", "1", "--units", "16", "--embedding", "8", "--sequence-length
         "--midi-dir", str(music21_test_midis()[0].parent)]
 
 
-def _free_ports(count):
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("localhost", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
 def _env(tmp_path, tf_config=None):
     env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"), TF_CPP_MIN_LOG_LEVEL="3",
                OMP_NUM_THREADS="1", CUDA_VISIBLE_DEVICES="")
@@ -53,8 +48,7 @@ def _env(tmp_path, tf_config=None):
 
 
 def _workers(tmp_path, run_dir, out, *extra):
-    ports = _free_ports(2)
-    cluster = {"worker": [f"localhost:{port}" for port in ports]}
+    cluster = local_cluster(2)
     command = [sys.executable, "-m", "composer", "train", *TINY, "--batch-size", "4",
                "--run-dir", str(run_dir), "--out", str(out), *extra]
     return [subprocess.Popen(command, env=_env(tmp_path, {"cluster": cluster, "task": {

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -251,8 +250,7 @@ def output_paths(seed: Path, output: str | None, takes: int) -> list[Path]:
     kind = non_regular(base)
     if kind is not None:  # ``-o /dev/null`` once wrote /dev/null.mid
         raise SettingsError(f"-o {base}: is {kind}, not a file that can be written")
-    if not os.path.lexists(base):  # an existing name is refused as itself, not renamed
-        base = MIDI.named(base)
+    base = MIDI.named(base)
     if takes == 1:
         return [base]
     stem = base.name[: len(base.name) - len(base.suffix)]
