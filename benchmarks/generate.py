@@ -253,8 +253,8 @@ def main() -> None:
                      str(next(iter(bundle.weights.values())).dtype)))
 
         out = workdir / "fresh.mid"
-        generate_cmd = [sys.executable, "-m", "composer", "generate", "--model", str(folder),
-                        "--seed", str(seed_file), "-o", str(out), "--bars", "8",
+        generate_cmd = [sys.executable, "-m", "composer", "generate", str(seed_file),
+                        "--model", str(folder), "-o", str(out), "--force", "--bars", "8",
                         "--random-seed", "1"]
         fresh = [fresh_process(generate_cmd, workdir) for _ in range(args.runs)]
         tf_import = [fresh_process([sys.executable, "-c", "import tensorflow"], workdir)

@@ -39,8 +39,10 @@ DEFAULT_STRENGTH = 0.7
 class SeedMemory:
     """Counts of what followed each context of :data:`MIN_ORDER`..:data:`MAX_ORDER` events.
 
-    Built once per generation, looked up once per event and take: so the distributions are
-    normalized here, once, and a lookup is a few tuple slices and dict probes. Every context
+    Built once per generation, looked up once per event and take: a context's distribution
+    is normalized the first time a lookup lands on it and kept (a seed of a few bars holds
+    thousands of contexts, of which a take meets a few hundred: normalizing them all up front
+    cost more than the lookups), and a lookup is a few tuple slices and dict probes. Every context
     stored is stored with its shorter suffixes (down to :data:`MIN_ORDER`), so the orders that
     match a context form a run from :data:`MIN_ORDER` up: the lookup walks up that run and
     stops at the first miss, instead of trying every order from the longest down.
@@ -58,8 +60,8 @@ class SeedMemory:
                 for order in range(MIN_ORDER, min(MAX_ORDER, end) + 1):
                     key = tuple(ids[end - order:end])
                     counts.setdefault(key, Counter())[following] += 1
-        self._table: dict[tuple[int, ...], np.ndarray] = {
-            key: self._distribution(counter) for key, counter in counts.items()}
+        self._table = counts
+        self._normalized: dict[tuple[int, ...], np.ndarray] = {}
         self._longest = max((len(k) for k in self._table), default=0)
         self._weights = {order: self.strength * min(1.0, (order - MIN_ORDER + 1) / FULL_ORDER)
                          for order in range(MIN_ORDER, self._longest + 1)}
@@ -86,13 +88,16 @@ class SeedMemory:
         found = None
         order = MIN_ORDER
         while order <= size:
-            q = table.get(tail[size - order:])
-            if q is None:
+            key = tail[size - order:]
+            if key not in table:
                 break
-            found, order = (q, order), order + 1
+            found, order = key, order + 1
         if found is None:
             return 0.0, None
-        return self._weights[found[1]], found[0]
+        q = self._normalized.get(found)
+        if q is None:
+            q = self._normalized[found] = self._distribution(table[found])
+        return self._weights[len(found)], q
 
 
 def mix_logits(logits: np.ndarray, temperature: float, weights: np.ndarray,
