@@ -463,8 +463,27 @@ def tokenize_parsed(parsed: Parsed, vocab: Vocabulary) -> tuple[np.ndarray, np.n
     return tokens, positions, meters
 
 
-def assemble(converted: Sequence[Converted], vocab: Vocabulary) -> tuple[Corpus, list[Converted]]:
-    """Tokenize, de-duplicate and split; returns the corpus and the skipped items."""
+def assemble(converted: Sequence[Converted], vocab: Vocabulary, *,
+             cache_dir: Path | None = None) -> tuple[Corpus, list[Converted]]:
+    """Tokenize, de-duplicate and split; returns the corpus and the skipped items.
+
+    ``cache_dir``: keep the tokens there (:mod:`composer.token_cache`) and take them from there
+    on the next run; None tokenizes everything.
+    """
+    from composer.token_cache import TokenCache, piece_key
+
+    cache = TokenCache(cache_dir, vocab) if cache_dir is not None else None
+
+    def features(parsed: Parsed) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if cache is None:
+            return tokenize_parsed(parsed, vocab)
+        key = piece_key(parsed.notes, parsed.pedals, parsed.signatures)
+        found = cache.get(key)
+        if found is None:
+            found = tokenize_parsed(parsed, vocab)
+            cache.put(key, found)
+        return found
+
     seen: dict[str, str] = {}
     keep: list[tuple[Converted, tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
     skipped: list[Converted] = []
@@ -476,7 +495,7 @@ def assemble(converted: Sequence[Converted], vocab: Vocabulary) -> tuple[Corpus,
                                    error=f"duplicate of {seen[item.fingerprint]}"))
         else:
             seen[item.fingerprint] = item.source.piece_id
-            keep.append((item, tokenize_parsed(item.parsed, vocab)))
+            keep.append((item, features(item.parsed)))
     corpus = Corpus(
         vocab,
         tuple(t[0] for _, t in keep),
@@ -489,6 +508,8 @@ def assemble(converted: Sequence[Converted], vocab: Vocabulary) -> tuple[Corpus,
         tuple(item.source.style for item, _ in keep),
         tuple(item.source.split_key for item, _ in keep),
     )
+    if cache is not None:
+        cache.save()
     return corpus, skipped
 
 

@@ -28,7 +28,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         "classical ones)")
     parser.add_argument("--limit", type=int, help="at most N music21 files (for a quick try)")
     parser.add_argument("--jobs", type=int, help="parallel worker processes (default: CPU count)")
-    parser.add_argument("--cache-dir", help="conversion cache (default ~/.cache/composer/corpus)")
+    parser.add_argument("--cache-dir",
+                        help="conversion and token cache (default ~/.cache/composer/corpus)")
     parser.add_argument("--shard", metavar="I/N",
                         help="convert only the I-th of N slices of the file list (every N-th "
                              "file) and write DIR/shard.npz in --out; join them with --merge")
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     if args.merge:
         if args.shard:
             raise SettingsError("--merge and --shard: give one of them")
-        return _finish(shards.merge_shards(args.merge), args.out)
+        return _finish(shards.merge_shards(args.merge), args.out, _cache_dir(args))
     spec = shards.parse_shard(args.shard) if args.shard else None
     sources = []
     if not args.no_music21:
@@ -68,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     places = shards.shard_of(sources, spec) if spec else range(len(sources))
     converted = corpus_mod.convert_all(
         [sources[i] for i in places],
-        cache_dir=Path(args.cache_dir) if args.cache_dir else None,
+        cache_dir=_cache_dir(args),
         jobs=args.jobs,
         progress=_progress,
     )
@@ -79,7 +80,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"shard {spec}: {len(converted)} of {len(sources)} files -> {path}")
         _say_failed(failed)
         return 0
-    return _finish(converted, args.out)
+    return _finish(converted, args.out, _cache_dir(args))
+
+
+def _cache_dir(args: argparse.Namespace):
+    from pathlib import Path
+
+    from composer.corpus import default_cache_dir
+
+    return Path(args.cache_dir) if args.cache_dir else default_cache_dir()
 
 
 def _progress(iterator, total, sizes):
@@ -101,7 +110,7 @@ def _say_failed(failed) -> None:
         print(f"  failed: {item.source.piece_id}: {item.error}", file=sys.stderr)
 
 
-def _finish(converted, out) -> int:
+def _finish(converted, out, cache_dir) -> int:
     """Assemble, save and report the corpus: the same for one run and for merged shards."""
     from pathlib import Path
 
@@ -111,7 +120,7 @@ def _finish(converted, out) -> int:
     from composer.vocabulary import TokenizerSettings, Vocabulary
 
     settings = TokenizerSettings()
-    corpus, skipped = corpus_mod.assemble(converted, Vocabulary(settings))
+    corpus, skipped = corpus_mod.assemble(converted, Vocabulary(settings), cache_dir=cache_dir)
     if not len(corpus):
         raise CorpusError("no piece could be converted")
     path = corpus_mod.save_corpus(corpus, out)

@@ -60,9 +60,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                             "GPUs, 'one' device; 'auto' picks multi-worker when TF_CONFIG "
                             "names several workers, mirrored with several GPUs, else one "
                             "(default: %(default)s; see docs/distributed.md)")
-    group.add_argument("--steps-per-epoch", type=int, default=100, metavar="N",
+    group.add_argument("--steps-per-epoch", type=int, metavar="N",
                        help="training steps between validations and checkpoints (default: "
-                            "%(default)s, at most 20 with --from)")
+                            "100, 20 with --from: a short fine-tune still validates often)")
     group.add_argument("--max-epochs", type=int, default=1000, metavar="N",
                        help="stop after this many epochs (default: %(default)s)")
     group.add_argument("--max-minutes", type=float, metavar="MIN",
@@ -159,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
     train_config = TrainConfig(
         sequence_length=args.sequence_length, batch_size=args.batch_size,
         learning_rate=args.lr or (5e-4 if fine_tune else 2e-3),
-        steps_per_epoch=args.steps_per_epoch if not fine_tune else min(args.steps_per_epoch, 20),
+        steps_per_epoch=args.steps_per_epoch or (20 if fine_tune else 100),
         max_epochs=args.max_epochs,
         max_minutes=args.max_minutes if args.max_minutes is not None else (
             5.0 if fine_tune else 120.0),
