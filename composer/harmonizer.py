@@ -255,12 +255,14 @@ def gibbs(net: HarmonizerNet, soprano: np.ndarray, positions: np.ndarray,
           rng: np.random.Generator, sweeps: int = SWEEPS,
           start_temperature: float = START_TEMPERATURE,
           end_temperature: float = END_TEMPERATURE, parallel_penalty: float = PARALLEL_PENALTY,
-          cancelled=None) -> np.ndarray:
+          cancelled=None, progress=None) -> np.ndarray:
     """Tokens ``(steps, 4)`` of the four voices: ``soprano`` kept, the rest sampled.
 
     Each draw takes :data:`PARALLEL_PENALTY` nats from a pitch for every parallel fifth or
     octave it would make (a rule on top of the network, as DeepBach allows constraints): the
     network alone, trained for half an hour, wrote about ten times Bach's rate of them.
+    ``cancelled()`` (polled) stops it with :class:`~composer.errors.Cancelled`;
+    ``progress(fraction)`` hears how far it is (both every 16 draws, for the app's job).
     """
     config = net.config
     L = config.context
@@ -277,6 +279,8 @@ def gibbs(net: HarmonizerNet, soprano: np.ndarray, positions: np.ndarray,
             from composer.errors import Cancelled
 
             raise Cancelled("harmonizing stopped")
+        if progress is not None and iteration % 16 == 0:
+            progress(iteration / iterations)
         fraction = iteration / max(iterations - 1, 1)
         temperature = start_temperature + (end_temperature - start_temperature) * fraction
         voice = int(rng.integers(1, 4))
@@ -322,7 +326,7 @@ class Harmonization:
 def harmonize(bundle_or_net: HarmonizerBundle | HarmonizerNet, notes: Sequence[Note],
               signatures: Sequence[TimeSignature] = (TimeSignature(0.0),), *,
               random_seed: int = 0, sweeps: int = SWEEPS, name: str = "the melody",
-              cancelled=None) -> Harmonization:
+              cancelled=None, progress=None) -> Harmonization:
     """Alto, tenor and bass under ``notes`` (the top line if they are not one line)."""
     net = (bundle_or_net if isinstance(bundle_or_net, HarmonizerNet)
            else HarmonizerNet.from_bundle(bundle_or_net))
@@ -340,7 +344,7 @@ def harmonize(bundle_or_net: HarmonizerBundle | HarmonizerNet, notes: Sequence[N
     positions = grid_positions(steps, signatures)
     rng = np.random.default_rng(random_seed)
     tokens = gibbs(net, soprano.astype(np.intp), positions, rng, sweeps=sweeps,
-                   cancelled=cancelled)
+                   cancelled=cancelled, progress=progress)
     velocity = int(np.median([n.velocity for n in melody.notes]))
     lower = [tuple(Note(s, e, p - shift, velocity) for s, e, p in token_notes(tokens[:, v]))
              for v in (1, 2, 3)]

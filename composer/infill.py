@@ -254,9 +254,15 @@ def merge_infill(piece: Piece, take: InfillTake) -> Piece:
 
 def with_take(piece: Piece, take) -> Piece:
     """``piece`` with ``take`` in it: a regenerated region replaces its span
-    (:func:`merge_infill`), a continuation is appended (:func:`composer.generate.merge`)."""
+    (:func:`merge_infill`), a harmonization is added under its melody
+    (:func:`composer.harmony_takes.merge_harmony`), a continuation is appended
+    (:func:`composer.generate.merge`)."""
     if isinstance(take, InfillTake):
         return merge_infill(piece, take)
+    from composer.harmony_takes import HarmonyTake, merge_harmony
+
+    if isinstance(take, HarmonyTake):
+        return merge_harmony(piece, take)
     from composer.generate import merge
 
     return merge(piece, take)
