@@ -4,7 +4,7 @@ The span is the bars selected in the ruler (Shift+drag), or else the bars the se
 lie in. The takes come from :func:`composer.infill.infill` (in the background helper) and join
 the takes history like any generation's: shown in the roll in their colour, auditioned with
 Play take (the piece with the region replaced), kept with Keep (one undoable edit that replaces
-the notes starting in the span). Errors (nothing before the span to start from, a span past
+the notes starting in the span). Errors (no notes before or after the span, a span past
 the piece's end, the model failing) go through the app's one error path,
 :meth:`gui.messages.Messages.report`.
 """
