@@ -51,6 +51,7 @@ STRIDE = 4  # steps between the sites redrawn together (two beats)
 SWEEPS = 40  # how often each (voice, step) is redrawn, on average
 MAX_STEPS = 20_000  # about 40 minutes of melody at 120 bpm
 PARALLEL_PENALTY = 6.0  # nats taken from a pitch per parallel fifth or octave it would make
+POLL_EVERY = 4  # draws between two checks of cancelled() and progress()
 POLYPHONY_TOLERANCE = 0.25  # beats two notes may overlap (legato) and still be one line
 
 
@@ -262,7 +263,8 @@ def gibbs(net: HarmonizerNet, soprano: np.ndarray, positions: np.ndarray,
     octave it would make (a rule on top of the network, as DeepBach allows constraints): the
     network alone, trained for half an hour, wrote about ten times Bach's rate of them.
     ``cancelled()`` (polled) stops it with :class:`~composer.errors.Cancelled`;
-    ``progress(fraction)`` hears how far it is (both every 16 draws, for the app's job).
+    ``progress(fraction)`` hears how far it is: both every :data:`POLL_EVERY` draws (a few
+    milliseconds), so the app's background job can also let the UI thread run then.
     """
     config = net.config
     L = config.context
@@ -275,11 +277,11 @@ def gibbs(net: HarmonizerNet, soprano: np.ndarray, positions: np.ndarray,
     window = np.arange(-L, L + 1)
     iterations = max(1, sweeps * 3 * min(STRIDE, steps))
     for iteration in range(iterations):
-        if cancelled is not None and iteration % 16 == 0 and cancelled():
+        if cancelled is not None and iteration % POLL_EVERY == 0 and cancelled():
             from composer.errors import Cancelled
 
             raise Cancelled("harmonizing stopped")
-        if progress is not None and iteration % 16 == 0:
+        if progress is not None and iteration % POLL_EVERY == 0:
             progress(iteration / iterations)
         fraction = iteration / max(iterations - 1, 1)
         temperature = start_temperature + (end_temperature - start_temperature) * fraction
