@@ -259,6 +259,14 @@ class GenerationBridge(QObject):
             self.generation.cancel()
             self.messages.status("Cancelling…", 0)
 
+    def show_busy(self, busy: bool) -> None:
+        """Another part's job (Regenerate selection, Harmonize melody) started or ended: the
+        panel's Stop button and Esc are for it while it runs (and stay with a generation that
+        still runs when it ends)."""
+        if busy or not self.is_generating():
+            self.controls.set_busy(busy)
+            self.actions["cancel_action"].setEnabled(busy)
+
     def _set_generating(self, busy: bool) -> None:
         self.controls.set_busy(busy)
         self.actions["cancel_action"].setEnabled(busy)

@@ -58,7 +58,7 @@ def harmonizer_cache() -> BundleCache:
 class HarmonizeBridge(QObject):
     def __init__(self, doc: Document, roll: PianoRoll, ruler: Ruler,
                  controls: GenerationControls, generation, messages: Messages,
-                 action: QAction, cancel_action: QAction, *,
+                 action: QAction, *,
                  start_job: Callable[[str, Callable], Job],
                  harmonizers: BundleCache | None = None,
                  parent: QObject | None = None) -> None:
@@ -70,7 +70,6 @@ class HarmonizeBridge(QObject):
         self.generation = generation  # gui.generation_bridge.GenerationBridge: the history
         self.messages = messages
         self.action = action
-        self.cancel_action = cancel_action
         self.harmonizers = harmonizers if harmonizers is not None else harmonizer_cache()
         self.model_dir: Path | None = None  # None: the shipped harmonizer
         self._start_job = start_job
@@ -175,9 +174,6 @@ class HarmonizeBridge(QObject):
         self.messages.status(f"Harmonizing… {fraction:.0%}", 0)
 
     def _set_busy(self, busy: bool) -> None:
-        """The panel's Stop button and Esc stop the harmonizing too (a generation that runs
-        keeps them for itself when this ends)."""
-        if busy or not self.generation.is_generating():
-            self.controls.set_busy(busy)
-            self.cancel_action.setEnabled(busy)
+        """The panel's Stop button and Esc stop the harmonizing while it runs."""
+        self.generation.show_busy(busy)
         self.update_ready()

@@ -175,8 +175,7 @@ class MainWindow(QMainWindow):
                                    self.bundles, start_job=self._start, parent=self)
         self.harmonizer = HarmonizeBridge(self.doc, self.roll, self.view.ruler, self.controls,
                                           self.generation_bridge, m, self.harmonize_action,
-                                          self.cancel_action, start_job=self._start,
-                                          parent=self)
+                                          start_job=self._start, parent=self)
         self.recorder.api = self.midi_api()
         self.recording = RecordingBridge(self.recorder, self.doc, self.roll, self.input_combo,
                                          self.record_action, m, self.settings, parent=self)
@@ -353,6 +352,7 @@ class MainWindow(QMainWindow):
 
     def cancel_generation(self) -> None:
         self.generation_bridge.cancel_generation()
+        self.infill.cancel()
         self.harmonizer.cancel()
 
     def current_take(self):

@@ -94,3 +94,17 @@ def test_selected_notes_give_their_bars(window):
     assert window.infill.span() == (12.0, 16.0) and window.regenerate_action.isEnabled()
     window.view.ruler.select_bars((4.5, 5.0))
     assert window.infill.span() == (4.0, 8.0)  # the ruler's bars come first
+
+
+def test_escape_cancels_a_regeneration(window, tiny_bundle, qtbot):
+    window.open_file(CHORALE)
+    window.controls.choose_model(str(tiny_bundle))
+    window.controls.takes.setValue(8)  # a pool of 32 candidates for four bars
+    window.view.ruler.select_bars((4.0, 20.0))
+    job = window.infill.regenerate()
+    assert job is not None and window.cancel_action.isEnabled()
+    assert window.controls.cancel_button.isEnabled()
+    with qtbot.waitSignal(job.cancelled, timeout=60000):
+        window.cancel_action.trigger()  # Esc
+    assert window.takes == [] and not window.cancel_action.isEnabled()
+    assert window.regenerate_action.isEnabled() and window.last_error is None
