@@ -62,10 +62,10 @@ class HarmonySettings:
     takes: int = 1
     source: str = "the piece's top line"  # what was harmonized, for the history's heading
 
-    def headline(self, count: int) -> str:
-        """Two lines for the take history's heading."""
-        return (f"Harmonization: {count} take{'s' if count != 1 else ''} · random seed "
-                f"{self.random_seed}\nalto, tenor, bass under {self.source}")
+    def headline(self, number: int, count: int) -> str:
+        """Two lines for the take history's heading of its ``number``-th group."""
+        return (f"Harmonization {number}: {count} take{'s' if count != 1 else ''} · "
+                f"random seed {self.random_seed}\nA, T, B under {self.source}")
 
 
 @dataclass(frozen=True)

@@ -372,6 +372,8 @@ class GenerationBridge(QObject):
             self.actions[name].setEnabled(has)
         for name in ("continue_action", "again_action"):  # continuations only
             self.actions[name].setEnabled(has and _continues(take))
+        for button in (self.takes_panel.continue_button, self.takes_panel.again_button):
+            button.setEnabled(has and _continues(take))
         several = len(self.records()) > 1
         for name in ("next_take_action", "previous_take_action", "compare_action"):
             self.actions[name].setEnabled(several)

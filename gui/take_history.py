@@ -120,7 +120,7 @@ class TakeGroup:
         (settings that can say it themselves, a harmonization's, say it)."""
         own = getattr(self.settings, "headline", None)
         if own is not None:
-            return own(len(self.records))
+            return own(self.number, len(self.records))
         s = self.settings
         count = len(self.records)
         what = (f"{self.records[0].label} again" if self.again and count == 1

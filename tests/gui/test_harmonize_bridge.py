@@ -66,7 +66,10 @@ def test_takes_appear_and_keep_adds_the_voices_under_the_melody_with_undo(window
     assert [t.random_seed for t in takes] == [11, 12]
     assert takes[0].notes != takes[1].notes  # two seeds, two harmonizations
     assert window.takes_panel.keys() == [(1, 0), (1, 1)]
-    assert "Harmonization" in window.takes_panel.list.item(0).text()
+    assert window.takes_panel.list.item(0).text().startswith("Harmonization 1: 2 takes")
+    panel = window.takes_panel
+    assert not panel.continue_button.isEnabled() and not panel.again_button.isEnabled()
+    assert panel.keep_button.isEnabled() and panel.play_button.isEnabled()
     assert window.roll.take_span == (0.0, 16.0)
     assert not window.continue_action.isEnabled() and not window.again_action.isEnabled()
     assert not window.cancel_action.isEnabled() and action.isEnabled()
