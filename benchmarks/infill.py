@@ -2,12 +2,15 @@
 
     .venv/bin/python benchmarks/infill.py [--model DIR] [--corpus DIR] [--piano N]
         [--chorale N] [--polyphony N] [--seeds 2] [--methods forward,rank4,rank8,...]
+        [--first-bars]
 
 Pieces: the piano-midi.de files of the test split (read as MIDI, with their time signatures)
 and chorales and polyphonic pieces of the prepared corpus's test split (decoded from their
 events; the metre from their position inputs). Split by work, so the model never trained on
 them. In each piece two bars in the middle (from bar 9, or the middle of a shorter piece) are
-regenerated, with two real bars after them, by every method, ``--seeds`` times:
+regenerated, with two real bars after them, by every method, ``--seeds`` times
+(``--first-bars``: bars 1-2 instead, which have nothing before them: written from the start
+of a piece and ranked by what follows, see composer/infill.py):
 
 - ``real``: the piece's own bars (the reference);
 - ``forward``: plain forward sampling, one candidate (what ``generate`` from the region's
@@ -81,25 +84,25 @@ class Case:
     region: Region
 
 
-def _region(piece: Piece) -> Region | None:
+def _region(piece: Piece, first_bars: bool = False) -> Region | None:
     count = bar_count(piece)
-    first = min(9, max(2, count // 2 - 1))
+    first = 1 if first_bars else min(9, max(2, count // 2 - 1))
     if count < first + 3:
         return None
     region = bars_region(piece, first, first + 1)
     inside = [n for n in piece.notes if region.start <= n.start < region.end]
-    if len(inside) < 4 or not any(n.start < region.start for n in piece.notes):
+    if len(inside) < 4 or not (first_bars or any(n.start < region.start for n in piece.notes)):
         return None
     return region
 
 
-def piano_cases(limit: int) -> list[Case]:
+def piano_cases(limit: int, first_bars: bool = False) -> list[Case]:
     result = []
     for source in piano_sources():
         if split_of_source(source) != "test" or len(result) >= limit:
             continue
         piece = read_midi(source.path)
-        region = _region(piece)
+        region = _region(piece, first_bars)
         if region is not None:
             result.append(Case(Path(source.path).stem, "piano", piece, region))
     return result
@@ -123,7 +126,8 @@ def _signature(corpus, index: int) -> TimeSignature | None:
     return None
 
 
-def corpus_cases(folder: str, style: str, limit: int) -> list[Case]:
+def corpus_cases(folder: str, style: str, limit: int, first_bars: bool = False
+                 ) -> list[Case]:
     corpus = load_corpus(folder)
     tokenizer = Tokenizer(corpus.vocab.settings)
     result = []
@@ -138,7 +142,7 @@ def corpus_cases(folder: str, style: str, limit: int) -> list[Case]:
         if signature.beat > 0:
             signatures += (signature,)
         piece = Piece(notes=decoded.notes, pedals=decoded.pedals, time_signatures=signatures)
-        region = _region(piece)
+        region = _region(piece, first_bars)
         if region is not None:
             result.append(Case(corpus.piece_ids[index], style, piece, region))
     return result
@@ -222,10 +226,10 @@ def _mean(values) -> float:
     return statistics.fmean(values) if values else float("nan")
 
 
-def print_table(rows: dict[str, list[dict]], cases: list[Case]) -> None:
+def print_table(rows: dict[str, list[dict]], cases: list[Case], where: str = "") -> None:
     kinds = ", ".join(f"{k}: {sum(c.kind == k for c in cases)}"
                       for k in ("piano", "chorale", "polyphony"))
-    print(f"{len(cases)} pieces ({kinds}), 2 bars regenerated in each\n")
+    print(f"{len(cases)} pieces ({kinds}), 2 bars{where} regenerated in each\n")
     print("| method | NLL region (nats/event) | NLL after (nats/note) | edge in | edge out "
           "| density (median) | in 0.5-2x | key | time s (median / max) |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -251,13 +255,16 @@ def main(argv=None) -> int:
     parser.add_argument("--polyphony", type=int, default=6)
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--first-bars", action="store_true",
+                        help="regenerate bars 1-2 (nothing before them) instead of the middle")
     args = parser.parse_args(argv)
     bundle = load_bundle(args.model)
     engine_for(bundle)
-    cases = piano_cases(args.piano)
+    first = args.first_bars
+    cases = piano_cases(args.piano, first)
     if Path(args.corpus, "tokens.npz").is_file():
-        cases += corpus_cases(args.corpus, "chorale", args.chorale)
-        cases += corpus_cases(args.corpus, "polyphony", args.polyphony)
+        cases += corpus_cases(args.corpus, "chorale", args.chorale, first)
+        cases += corpus_cases(args.corpus, "polyphony", args.polyphony, first)
     methods = [m for m in args.methods.split(",") if m]
     rows: dict[str, list[dict]] = {"real": []}
     rows.update({m: [] for m in methods})
@@ -277,7 +284,7 @@ def main(argv=None) -> int:
               file=sys.stderr, flush=True)
     print(f"model {bundle.name}; load average {os.getloadavg()[0]:.1f} on "
           f"{os.cpu_count()} cores\n")
-    print_table(rows, cases)
+    print_table(rows, cases, " (bars 1-2)" if first else "")
     return 0
 
 

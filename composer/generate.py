@@ -95,7 +95,11 @@ class GenerationSettings:
     composer: str | None = None  # None: unknown
     bar_grid: bool = True  # tell the model where the bar lines are (off: free-time phrases)
     first_take: int = 0  # index of the first take: regenerate take k alone with first_take=k
-    start_beat: float | None = None  # where to continue; None: after the seed (see above)
+    # Where to continue; None: after the seed (see above). With nothing before it (beat 0, or
+    # the seed's first notes later), the take begins as a piece begins, from the model's start
+    # token (composer.infill regenerates the first bars so); the seed's notes after it still
+    # give the key for key lock.
+    start_beat: float | None = None
     seed_memory: float = DEFAULT_STRENGTH  # 0 = off; how much the seed's figures are reused
 
     def validate(self) -> None:
@@ -121,8 +125,8 @@ class GenerationSettings:
                                 f"(got {self.random_seed})")
         if self.start_beat is not None and not (
                 isinstance(self.start_beat, (int, float)) and math.isfinite(self.start_beat)
-                and 0 < self.start_beat <= MAX_BEATS):
-            raise SettingsError(f"the start beat must be above 0 (got {self.start_beat})")
+                and 0 <= self.start_beat <= MAX_BEATS):
+            raise SettingsError(f"the start beat must be 0 or more (got {self.start_beat})")
         if int(self.first_take) != self.first_take or self.first_take < 0:
             raise SettingsError(f"the first take must be a whole number >= 0 "
                                 f"(got {self.first_take})")
@@ -269,10 +273,11 @@ def _plan(bundle: ModelBundle, seed: Piece, settings: GenerationSettings) -> _Pl
     vocab = bundle.vocab
     spb = vocab.settings.steps_per_beat
     chosen_start = None
+    whole = seed
     if settings.start_beat is not None:
         chosen_start = round(settings.start_beat * spb) / spb
         seed = cut_seed(seed, chosen_start)
-    if not seed.notes:
+    if not whole.notes:
         raise MidiFileError("the seed has no notes, nothing to continue")
     grid = _Grid.of(seed, vocab.settings)
     start = chosen_start if chosen_start is not None else _start_after(seed, grid)
@@ -300,7 +305,7 @@ def _plan(bundle: ModelBundle, seed: Piece, settings: GenerationSettings) -> _Pl
     start_step = round(start * spb)
     last_end = max(round(n.end * spb) for n in history) if history else start_step
 
-    allowed = _allowed_pitches(bundle, seed, settings, history)
+    allowed = _allowed_pitches(bundle, seed if seed.notes else whole, settings, history)
     bar_steps = max(1, round(bar * spb))
     constraints = Constraints(
         max_polyphony=int(settings.max_polyphony),
@@ -435,6 +440,16 @@ def prime(bundle: ModelBundle, plan: _Plan) -> Primed:
     chosen = LSTMState(tuple(h[best : best + 1] for h in state.h),
                        tuple(c[best : best + 1] for c in state.c))
     return Primed(logits[-1, best], chosen, context[best : best + 1], candidates[best], scores)
+
+
+def heard_style(bundle: ModelBundle, seed: Piece, settings: GenerationSettings) -> str | None:
+    """The style :func:`generate` would choose to continue ``seed`` after its end (the one
+    ``settings`` names, if it does; None for a model without styles). For music with nothing
+    before it to hear a style in: :mod:`composer.infill` asks it of the whole piece when it
+    regenerates the first bars."""
+    if settings.style is not None or bundle.conditioning is None:
+        return settings.style
+    return prime(bundle, _plan(bundle, seed, replace(settings, start_beat=None))).style
 
 
 # ----- the sampling loop ------------------------------------------------------------------

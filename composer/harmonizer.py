@@ -51,6 +51,7 @@ STRIDE = 4  # steps between the sites redrawn together (two beats)
 SWEEPS = 40  # how often each (voice, step) is redrawn, on average
 MAX_STEPS = 20_000  # about 40 minutes of melody at 120 bpm
 PARALLEL_PENALTY = 6.0  # nats taken from a pitch per parallel fifth or octave it would make
+POLL_EVERY = 4  # draws between two checks of cancelled() and progress()
 POLYPHONY_TOLERANCE = 0.25  # beats two notes may overlap (legato) and still be one line
 
 
@@ -255,12 +256,15 @@ def gibbs(net: HarmonizerNet, soprano: np.ndarray, positions: np.ndarray,
           rng: np.random.Generator, sweeps: int = SWEEPS,
           start_temperature: float = START_TEMPERATURE,
           end_temperature: float = END_TEMPERATURE, parallel_penalty: float = PARALLEL_PENALTY,
-          cancelled=None) -> np.ndarray:
+          cancelled=None, progress=None) -> np.ndarray:
     """Tokens ``(steps, 4)`` of the four voices: ``soprano`` kept, the rest sampled.
 
     Each draw takes :data:`PARALLEL_PENALTY` nats from a pitch for every parallel fifth or
     octave it would make (a rule on top of the network, as DeepBach allows constraints): the
     network alone, trained for half an hour, wrote about ten times Bach's rate of them.
+    ``cancelled()`` (polled) stops it with :class:`~composer.errors.Cancelled`;
+    ``progress(fraction)`` hears how far it is: both every :data:`POLL_EVERY` draws (a few
+    milliseconds), so the app's background job can also let the UI thread run then.
     """
     config = net.config
     L = config.context
@@ -273,10 +277,12 @@ def gibbs(net: HarmonizerNet, soprano: np.ndarray, positions: np.ndarray,
     window = np.arange(-L, L + 1)
     iterations = max(1, sweeps * 3 * min(STRIDE, steps))
     for iteration in range(iterations):
-        if cancelled is not None and iteration % 16 == 0 and cancelled():
+        if cancelled is not None and iteration % POLL_EVERY == 0 and cancelled():
             from composer.errors import Cancelled
 
             raise Cancelled("harmonizing stopped")
+        if progress is not None and iteration % POLL_EVERY == 0:
+            progress(iteration / iterations)
         fraction = iteration / max(iterations - 1, 1)
         temperature = start_temperature + (end_temperature - start_temperature) * fraction
         voice = int(rng.integers(1, 4))
@@ -322,7 +328,7 @@ class Harmonization:
 def harmonize(bundle_or_net: HarmonizerBundle | HarmonizerNet, notes: Sequence[Note],
               signatures: Sequence[TimeSignature] = (TimeSignature(0.0),), *,
               random_seed: int = 0, sweeps: int = SWEEPS, name: str = "the melody",
-              cancelled=None) -> Harmonization:
+              cancelled=None, progress=None) -> Harmonization:
     """Alto, tenor and bass under ``notes`` (the top line if they are not one line)."""
     net = (bundle_or_net if isinstance(bundle_or_net, HarmonizerNet)
            else HarmonizerNet.from_bundle(bundle_or_net))
@@ -340,7 +346,7 @@ def harmonize(bundle_or_net: HarmonizerBundle | HarmonizerNet, notes: Sequence[N
     positions = grid_positions(steps, signatures)
     rng = np.random.default_rng(random_seed)
     tokens = gibbs(net, soprano.astype(np.intp), positions, rng, sweeps=sweeps,
-                   cancelled=cancelled)
+                   cancelled=cancelled, progress=progress)
     velocity = int(np.median([n.velocity for n in melody.notes]))
     lower = [tuple(Note(s, e, p - shift, velocity) for s, e, p in token_notes(tokens[:, v]))
              for v in (1, 2, 3)]

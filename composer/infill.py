@@ -20,8 +20,16 @@ region's start, as :func:`composer.generate.cut_seed` does). Every note that sta
 region is replaced, and every new note starts and ends inside it. A new note of a pitch that a
 kept note still holds starts only when the kept note ends (one key cannot sound twice).
 
+The first bars (a region with no notes before it) are regenerated the same way from the start
+of a piece: the model writes from its start token, as it learnt how pieces begin (its training
+sequences start with it), in the style it hears in the piece's first :data:`CONTEXT_BEATS`
+beats (:func:`composer.generate.heard_style`, unless one is chosen), and the candidates are
+ranked by the bar that follows, as above; key lock takes the key from the notes after the
+region. The region needs music before or after it: with neither, there is nothing for it to
+lead from or into.
+
 Bars are counted as :mod:`composer.meter` counts them (the file's time signatures; bar 1 holds
-beat 0). The region needs music before it: the model continues from there.
+beat 0).
 """
 
 from __future__ import annotations
@@ -41,8 +49,10 @@ from composer.errors import GenerationCancelled, MidiFileError, SettingsError
 from composer.generate import (
     MAX_TAKES,
     GenerationSettings,
+    cut_seed,
     engine_for,
     generate,
+    heard_style,
     take_seed,
     with_random_seed,
 )
@@ -171,11 +181,12 @@ def span_region(piece: Piece, start: float, end: float, steps_per_beat: int = 12
 
 
 def check_region(piece: Piece, region: Region, name: str = "the piece") -> None:
-    """What the method needs: music before the region to continue from."""
-    if not any(n.start < region.start - EPS for n in piece.notes):
-        raise SettingsError(f"{name}: {region.label}: no notes before them; the model "
-                            "regenerates from the music before the region (choose bars "
-                            "after the first notes)")
+    """What the method needs: music before the region to continue from, or after it to lead
+    into (the first bars are written from the start of a piece, ranked by what follows)."""
+    if all(region.start - EPS <= n.start < region.end - EPS for n in piece.notes):
+        raise SettingsError(f"{name}: {region.label}: no notes before or after them, nothing "
+                            "for new bars to lead from or into (choose fewer bars, or "
+                            "Generate to continue the piece)")
 
 
 # ----- the piece around the region -----------------------------------------------------------
@@ -254,9 +265,15 @@ def merge_infill(piece: Piece, take: InfillTake) -> Piece:
 
 def with_take(piece: Piece, take) -> Piece:
     """``piece`` with ``take`` in it: a regenerated region replaces its span
-    (:func:`merge_infill`), a continuation is appended (:func:`composer.generate.merge`)."""
+    (:func:`merge_infill`), a harmonization is added under its melody
+    (:func:`composer.harmony_takes.merge_harmony`), a continuation is appended
+    (:func:`composer.generate.merge`)."""
     if isinstance(take, InfillTake):
         return merge_infill(piece, take)
+    from composer.harmony_takes import HarmonyTake, merge_harmony
+
+    if isinstance(take, HarmonyTake):
+        return merge_harmony(piece, take)
     from composer.generate import merge
 
     return merge(piece, take)
@@ -418,6 +435,9 @@ def infill(
         if progress is not None:
             progress(0.7 * fraction if rank else fraction)
 
+    if not any(n.start < region.start - EPS for n in piece.notes):  # the first bars
+        opening = cut_seed(piece, max(region.end, region.start + CONTEXT_BEATS))
+        sampling = replace(sampling, style=heard_style(bundle, opening, sampling))
     window = context_start(piece, region)
     context = replace(piece, notes=tuple(n for n in piece.notes if n.start >= window - EPS),
                       pedals=tuple(PedalSpan(max(p.start, window), p.end) for p in piece.pedals

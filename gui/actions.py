@@ -105,6 +105,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("regenerate_action", "&Regenerate selection", ("Ctrl+Shift+R",), "sparkle",
                "Write new takes for the selected bars (Shift+drag in the ruler) that lead "
                "into what follows", enabled=False, help="regenerate the selected bars"),
+    ActionSpec("harmonize_action", "&Harmonize melody", ("Ctrl+Shift+H",), "sparkle",
+               "Add alto, tenor and bass under the selected notes (or the piece's top line)",
+               enabled=False, help="harmonize the melody (alto, tenor, bass)"),
     ActionSpec("cancel_action", "&Cancel generation", ("Esc",), "SP_BrowserStop",
                "Stop generating", enabled=False, help="cancel generation"),
     ActionSpec("keep_action", "&Keep take", ("Ctrl+Return",), "SP_DialogApplyButton",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
@@ -64,6 +64,17 @@ def _replaces_region(take) -> bool:
     from composer.infill import InfillTake
 
     return isinstance(take, InfillTake)
+
+
+def _harmonizes(take) -> bool:
+    from composer.harmony_takes import HarmonyTake
+
+    return isinstance(take, HarmonyTake)
+
+
+def _continues(take) -> bool:
+    """A continuation (Make again and Keep & continue are for those only)."""
+    return not (_replaces_region(take) or _harmonizes(take))
 
 
 NEEDS_NOTES = ("Generate needs notes to continue: open a MIDI file or an example (File › Open "
@@ -237,12 +248,24 @@ class GenerationBridge(QObject):
         record = self.record(key if key is not None else self.takes_panel.current())
         if record is None:
             return None
+        if not _continues(record.take):
+            self.messages.status("Make again is for continuations: regenerate the bars or "
+                                 "harmonize again for new takes")
+            return None
         return self.generate(record.alone(), again=True)
 
     def cancel_generation(self) -> None:
         if self.is_generating():
             self.generation.cancel()
             self.messages.status("Cancelling…", 0)
+
+    def show_busy(self, busy: bool) -> None:
+        """Another part's job (Regenerate selection, Harmonize melody) started or ended: the
+        panel's Stop button and Esc are for it while it runs (and stay with a generation that
+        still runs when it ends)."""
+        if busy or not self.is_generating():
+            self.controls.set_busy(busy)
+            self.actions["cancel_action"].setEnabled(busy)
 
     def _set_generating(self, busy: bool) -> None:
         self.controls.set_busy(busy)
@@ -348,7 +371,9 @@ class GenerationBridge(QObject):
         for name in ("keep_action", "play_take_action"):
             self.actions[name].setEnabled(has)
         for name in ("continue_action", "again_action"):  # continuations only
-            self.actions[name].setEnabled(has and not _replaces_region(take))
+            self.actions[name].setEnabled(has and _continues(take))
+        for button in (self.takes_panel.continue_button, self.takes_panel.again_button):
+            button.setEnabled(has and _continues(take))
         several = len(self.records()) > 1
         for name in ("next_take_action", "previous_take_action", "compare_action"):
             self.actions[name].setEnabled(several)
@@ -373,6 +398,17 @@ class GenerationBridge(QObject):
                       if take.start_beat - 1e-9 <= n.start < take.end_beat - 1e-9]
             self.doc.edit(f"Keep take {take.index + 1}", remove=inside,
                           add=[RollNote(n, ACCEPTED) for n in take.notes], pedals=merged.pedals)
+        elif _harmonizes(take):  # voices under a melody (gui.harmonize_bridge): only added
+            from composer.harmony_takes import fit_voices
+
+            added = fit_voices(list(notes.values()), [take.notes])
+            if not added:  # every key sounds already: nothing to add, no empty undo step
+                self.messages.status("Nothing to keep: the piece already sounds every note "
+                                     "of this harmonization")
+                return False
+            self.doc.edit(f"Keep harmonization {take.index + 1}",
+                          add=[RollNote(n, ACCEPTED) for n in added])
+            take = replace(take, notes=added)  # what the status line counts
         else:
             cuts, merged = kept_edit(notes, self.doc.pedals, take)
             self.doc.edit(f"Keep take {take.index + 1}", change=cuts,

@@ -3,8 +3,9 @@
 The span is the bars selected in the ruler (Shift+drag), or else the bars the selected notes
 lie in. The takes come from :func:`composer.infill.infill` (in the background helper) and join
 the takes history like any generation's: shown in the roll in their colour, auditioned with
-Play take (the piece with the region replaced), kept with Keep (one undoable edit that replaces
-the notes starting in the span). Errors (nothing before the span to start from, a span past
+Play take (the piece with the region replaced), cancelled by Esc or the panel's Stop like a
+generation, kept with Keep (one undoable edit that replaces
+the notes starting in the span). Errors (no notes before or after the span, a span past
 the piece's end, the model failing) go through the app's one error path,
 :meth:`gui.messages.Messages.report`.
 """
@@ -122,12 +123,19 @@ class InfillBridge(QObject):
         started = time.monotonic()
         job = self._start_job("Regenerating", work)
         self.job = job
+        self.generation.show_busy(True)  # Esc and the panel's Stop cancel it
         job.progress.connect(lambda f: self.messages.status(
             f"Regenerating {region.label}… {f:.0%}", 0))
         job.succeeded.connect(lambda result: self.generation.add_takes(
             result[1], settings, result[0], started))
         self.messages.report(job, "Regeneration failed")
         job.cancelled.connect(lambda: self.messages.status("Regeneration cancelled"))
-        job.finished.connect(self.update_ready)
+        job.finished.connect(lambda: (self.generation.show_busy(False), self.update_ready()))
         self.update_ready()
         return job
+
+    def cancel(self) -> None:
+        """Esc or Stop: ask the job to stop (generation and the ranking check it often)."""
+        if self.is_running():
+            self.job.cancel()
+            self.messages.status("Cancelling…", 0)

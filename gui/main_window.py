@@ -36,6 +36,7 @@ from gui.document import ACCEPTED, Document
 from gui.editing import EditActions
 from gui.file_actions import FileActions, dropped_midi
 from gui.generation_bridge import GenerationBridge
+from gui.harmonize_bridge import HarmonizeBridge
 from gui.infill_bridge import InfillBridge
 from gui.live_bridge import LiveBridge
 from gui.messages import Messages
@@ -172,6 +173,9 @@ class MainWindow(QMainWindow):
         self.infill = InfillBridge(self.doc, self.roll, self.view.ruler, self.controls,
                                    self.generation_bridge, m, self.regenerate_action,
                                    self.bundles, start_job=self._start, parent=self)
+        self.harmonizer = HarmonizeBridge(self.doc, self.roll, self.view.ruler, self.controls,
+                                          self.generation_bridge, m, self.harmonize_action,
+                                          start_job=self._start, parent=self)
         self.recorder.api = self.midi_api()
         self.recording = RecordingBridge(self.recorder, self.doc, self.roll, self.input_combo,
                                          self.record_action, m, self.settings, parent=self)
@@ -217,6 +221,7 @@ class MainWindow(QMainWindow):
             "refresh_ports_action": lambda: self.refresh_ports(),
             "generate_action": lambda: self.generate(),
             "regenerate_action": lambda: self.infill.regenerate(),
+            "harmonize_action": lambda: self.harmonizer.harmonize(),
             "cancel_action": lambda: self.cancel_generation(),
             "keep_action": lambda: self.keep_take(),
             "next_take_action": lambda: self.generation_bridge.next_take(),
@@ -347,6 +352,8 @@ class MainWindow(QMainWindow):
 
     def cancel_generation(self) -> None:
         self.generation_bridge.cancel_generation()
+        self.infill.cancel()
+        self.harmonizer.cancel()
 
     def current_take(self):
         return self.generation_bridge.current_take()

@@ -78,7 +78,11 @@ class TakeRecord:
         return take_alone(self.settings, self.take.index)
 
     def describe(self) -> str:
-        """Its settings in words, for the list's tooltip."""
+        """Its settings in words, for the list's tooltip (a take that can say what it is, a
+        harmonization, says it itself)."""
+        own = getattr(self.take, "describe", None)
+        if own is not None:
+            return own(self.generation)
         s = self.settings
         lines = [f"Generation {self.generation}, take {self.take.index + 1}"
                  + (f" (model {self.model})" if self.model else ""),
@@ -112,7 +116,11 @@ class TakeGroup:
     again: bool = False  # one take made again alone
 
     def headline(self) -> str:
-        """Two lines: which generation, and the settings that tell it from the others."""
+        """Two lines: which generation, and the settings that tell it from the others
+        (settings that can say it themselves, a harmonization's, say it)."""
+        own = getattr(self.settings, "headline", None)
+        if own is not None:
+            return own(self.number, len(self.records))
         s = self.settings
         count = len(self.records)
         what = (f"{self.records[0].label} again" if self.again and count == 1

@@ -103,7 +103,7 @@ def build_menus(window: QMainWindow, a: dict[str, QAction], dock_toggles: list[Q
     play_menu.addActions([a["record_action"], a["live_action"], a["refresh_ports_action"]])
     generate_menu = bar.addMenu("&Generate")
     generate_menu.addActions([a["generate_action"], a["regenerate_action"],
-                              a["cancel_action"]])
+                              a["harmonize_action"], a["cancel_action"]])
     generate_menu.addSeparator()
     generate_menu.addActions([a["next_take_action"], a["previous_take_action"],
                               a["compare_action"], a["again_action"]])

@@ -127,10 +127,41 @@ def test_a_note_held_into_the_region_is_kept_and_not_struck_again(bundle):
         assert not any(n.pitch == 67 and n.start < held.end for n in take.notes)
 
 
-def test_a_region_with_nothing_before_it_is_refused(bundle):
+def test_the_first_bars_are_written_from_the_start_and_ranked_by_what_follows(bundle):
     piece = read_midi(CHORALE)
-    with pytest.raises(SettingsError, match="no notes before"):
-        infill(bundle, piece, bars_region(piece, 1, 2), GenerationSettings())
+    region = bars_region(piece, 1, 2)
+    assert region.start == 0.0
+    takes = infill(bundle, piece, region, GenerationSettings(takes=2, random_seed=5))
+    assert len(takes) == 2 and takes[0].pool >= 8
+    for take in takes:
+        assert take.notes and all(0.0 <= n.start and n.end <= region.end + 1e-9
+                                  for n in take.notes)
+        merged = merge_infill(piece, take)
+        assert _outside(merged, region) == _outside(piece, region)
+        assert np.isfinite(take.follow_log_prob) and take.follow_log_prob < 0  # ranked
+    keys = [-t.follow_log_prob for t in takes if t.in_bounds]
+    assert keys == sorted(keys)
+    # the same candidates scored again: the rank is the likelihood of the bar after them
+    again = follow_log_probs(bundle, piece, region, [(t.notes, t.pedals) for t in takes],
+                             style=takes[0].style)
+    assert again == pytest.approx([t.follow_log_prob for t in takes], rel=1e-6)
+
+
+def test_key_lock_in_the_first_bars_takes_the_key_from_the_bars_after(bundle):
+    from composer.keys import estimate_key
+
+    piece = read_midi(CHORALE)
+    region = bars_region(piece, 1, 1)
+    key = estimate_key([n for n in piece.notes if n.start >= region.end])
+    for take in infill(bundle, piece, region, GenerationSettings(takes=2, random_seed=9,
+                                                                 key_lock=True)):
+        assert take.notes and all(key.contains(n.pitch) for n in take.notes)
+
+
+def test_a_region_with_nothing_before_or_after_it_is_refused(bundle):
+    piece = read_midi(CHORALE)
+    with pytest.raises(SettingsError, match="no notes before or after them"):
+        infill(bundle, piece, bars_region(piece, 1, bar_count(piece)), GenerationSettings())
 
 
 def test_batched_following_score_equals_one_stream_at_a_time(bundle):
@@ -207,7 +238,7 @@ def test_cli_writes_n_takes_with_only_the_region_new(tiny_bundle, tmp_path, caps
 
 @pytest.mark.parametrize("bars, words", [
     ("3-2", "the last bar comes before the first"), ("7-8", "lie outside the piece"),
-    ("a-b", "--bars must be two bar numbers"), ("1-2", "no notes before them")])
+    ("a-b", "--bars must be two bar numbers"), ("1-6", "no notes before or after them")])
 def test_cli_bad_bars_one_line_exit_2(tiny_bundle, tmp_path, capsys, bars, words):
     out = tmp_path / "out.mid"
     code = main(["infill", str(CHORALE), "--bars", bars, "-o", str(out), "--model",

@@ -58,13 +58,32 @@ def test_regenerate_selected_bars_then_keep_and_undo(window, tiny_bundle, qtbot)
     assert window.takes_panel.keys() == [(1, 0), (1, 1)]  # undo brings the takes back
 
 
-def test_bars_with_nothing_before_them_say_why_in_a_dialog(window, tiny_bundle, qtbot):
+def test_bar_1_is_regenerated_leading_into_bar_2(window, tiny_bundle, qtbot):
     window.open_file(CHORALE)
     window.controls.choose_model(str(tiny_bundle))
+    window.controls.takes.setValue(2)
     window.view.ruler.select_bars((0.0, 4.0))
+    before = sorted(rn.note for rn in window.doc.notes.values())
+    with qtbot.waitSignal(window.takesReady, timeout=60000) as ready:
+        window.regenerate_action.trigger()
+    takes = ready.args[0]
+    assert len(takes) == 2 and all(t.notes for t in takes)
+    assert all(0.0 <= n.start and n.end <= 4.0 for t in takes for n in t.notes)
+    assert window.keep_take()
+    after = sorted(rn.note for rn in window.doc.notes.values())
+    assert [n for n in after if n.start >= 4.0] == [n for n in before if n.start >= 4.0]
+    assert sorted(n for n in after if n.start < 4.0) == sorted(takes[0].notes)
+    assert window.last_error is None
+
+
+def test_bars_with_nothing_around_them_say_why_in_a_dialog(window, tiny_bundle, qtbot):
+    window.open_file(CHORALE)
+    window.controls.choose_model(str(tiny_bundle))
+    window.view.ruler.select_bars((0.0, 24.0))  # all six bars
     assert window.regenerate_action.isEnabled()
     assert window.infill.regenerate() is None
-    assert "no notes before them" in window.messages.last_error
+    assert "no notes before or after them" in window.messages.last_error
+    assert "\n" not in window.messages.last_error
     assert window.takes == []
 
 
@@ -75,3 +94,17 @@ def test_selected_notes_give_their_bars(window):
     assert window.infill.span() == (12.0, 16.0) and window.regenerate_action.isEnabled()
     window.view.ruler.select_bars((4.5, 5.0))
     assert window.infill.span() == (4.0, 8.0)  # the ruler's bars come first
+
+
+def test_escape_cancels_a_regeneration(window, tiny_bundle, qtbot):
+    window.open_file(CHORALE)
+    window.controls.choose_model(str(tiny_bundle))
+    window.controls.takes.setValue(8)  # a pool of 32 candidates for four bars
+    window.view.ruler.select_bars((4.0, 20.0))
+    job = window.infill.regenerate()
+    assert job is not None and window.cancel_action.isEnabled()
+    assert window.controls.cancel_button.isEnabled()
+    with qtbot.waitSignal(job.cancelled, timeout=60000):
+        window.cancel_action.trigger()  # Esc
+    assert window.takes == [] and not window.cancel_action.isEnabled()
+    assert window.regenerate_action.isEnabled() and window.last_error is None
