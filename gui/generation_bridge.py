@@ -134,10 +134,12 @@ class GenerationBridge(QObject):
         self._model_name = ""
         self._generated_at = 0.0
         self._kept: _Kept | None = None
-        # What the next generation runs: called on the UI thread when Generate starts, it
-        # returns a function of the loaded bundle giving (the bundle to use, a logit bias or
-        # None) in the worker (gui.ratings_bridge: the adapted model and the taste's steering).
-        self.steering: Callable[[], Callable] | None = None
+        # What the next generation runs: called on the UI thread when Generate starts (with
+        # the TakeRecord being made again, or None), it returns a function of the loaded
+        # bundle giving (the bundle to use, a logit bias or None) in the worker
+        # (gui.ratings_bridge: the adapted model and the taste's steering; for a take made
+        # again, those it was made with, so it has the same notes).
+        self.steering: Callable[[TakeRecord | None], Callable] | None = None
         doc.changed.connect(self.update_ready)
         doc.undo_stack.indexChanged.connect(self._undo_moved)
         takes_panel.takeSelected.connect(self.select_take)
@@ -200,9 +202,10 @@ class GenerationBridge(QObject):
         action.setToolTip(reason or "Write continuations of the piece (Ctrl+G)")
         action.setStatusTip(reason or "Write continuations of the piece")
 
-    def generate(self, settings=None, *, again: bool = False) -> Job | None:
+    def generate(self, settings=None, *, again: bool = False,
+                 remake: TakeRecord | None = None) -> Job | None:
         """Generate takes from the whole piece, in the background (``settings``: other than
-        the panel's, e.g. one take made again)."""
+        the panel's, e.g. one take made again: ``remake``)."""
         if self.is_generating():
             return None
         try:
@@ -215,7 +218,7 @@ class GenerationBridge(QObject):
             return None
         path = self.controls.model_path()
         bundles = self.bundles
-        steering = self.steering() if self.steering is not None else None
+        steering = self.steering(remake) if self.steering is not None else None
 
         def work(progress, cancelled):
             from composer.generate import generate
@@ -246,7 +249,7 @@ class GenerationBridge(QObject):
         record = self.record(key if key is not None else self.takes_panel.current())
         if record is None:
             return None
-        return self.generate(record.alone(), again=True)
+        return self.generate(record.alone(), again=True, remake=record)
 
     def cancel_generation(self) -> None:
         if self.is_generating():

@@ -79,6 +79,7 @@ class _Seen:
     seed: Piece
     verdict: str | None = None
     score: take_scores.TakeScore | None = None
+    steering: Callable | None = None  # what it was generated with (for Make again)
     extra: dict = field(default_factory=dict)
 
 
@@ -128,6 +129,7 @@ class RatingsBridge(QObject):
         self._again = False  # ratings came in during the round: one more
         self._epoch = 0  # a reset makes running rounds' results stale
         self._best: _BestOf | None = None
+        self._issued: Callable | None = None  # the steering the last Generate got
         self.export_job: Job | None = None
 
         self.label = QLabel()
@@ -311,11 +313,21 @@ class RatingsBridge(QObject):
         self.messages.status("Adapting to your ratings" if on else
                              "Adaptation off: the shipped model, exactly")
 
-    def steering(self) -> Callable:
+    def steering(self, remake: TakeRecord | None = None) -> Callable:
         """For the next generation (read on the UI thread when it starts): a function of the
-        loaded bundle giving the bundle to use and the logit bias (see the module doc)."""
+        loaded bundle giving the bundle to use and the logit bias (see the module doc). A
+        take made again gets what it was made with (the same notes, as Make again promises),
+        whatever changed since."""
+        seen = self._seen.get(id(remake.take)) if remake is not None else None
+        if seen is not None and seen.steering is not None:
+            self._issued = seen.steering
+            return seen.steering
+        self._issued = self._current_steering()
+        return self._issued
+
+    def _current_steering(self) -> Callable:
         if not self.enabled:
-            return lambda bundle: (bundle, None)
+            return _shipped
         taste, result = self.taste, self.result
 
         def apply(bundle):
@@ -479,10 +491,13 @@ class RatingsBridge(QObject):
         if not gen.groups:
             return
         group = gen.groups[-1]
+        from composer.infill import InfillTake
+
         seed = self.doc.to_piece()
         for record in group.records:
-            if id(record.take) not in self._seen:
-                self._register(record.take, seed)
+            seen = self._seen.get(id(record.take)) or self._register(record.take, seed)
+            if seen.steering is None and not isinstance(record.take, InfillTake):
+                seen.steering = self._issued  # Generate's (Regenerate selection has none)
         best = self._best
         if best is not None and best.job is gen.generation:
             self._best = replace(best, group=group)
@@ -631,6 +646,11 @@ class RatingsBridge(QObject):
             button.setText(text)  # setDefaultAction gives the button the action's text back
         self.actions["export_adapted_action"].setEnabled(self.result is not None)
         self.actions["reset_ratings_action"].setEnabled(bool(self.ratings or self._queued))
+
+
+def _shipped(bundle):
+    """The shipped model, exactly: no adaptation, no steering."""
+    return bundle, None
 
 
 def _flag(value) -> bool:

@@ -143,6 +143,13 @@ def test_the_next_generate_adapts_and_off_gives_the_shipped_notes(
     window.adapt_action.setChecked(True)
     again = generate(window, qtbot)
     assert [t.ids for t in again] == [t.ids for t in adapted]
+    # Make again keeps its promise whatever changed since: the notes the take was made with.
+    window.adapt_action.setChecked(False)
+    for generation, takes in ((2, adapted), (1, base)):
+        window.takes_panel.select((generation, 1))
+        with qtbot.waitSignal(window.takesReady, timeout=60000) as made:
+            window.again_action.trigger()
+        assert made.args[0][0].ids == takes[1].ids
 
 
 def test_reset_puts_the_log_aside_and_gives_back_the_shipped_model(
@@ -296,3 +303,18 @@ def test_sort_by_fit_follows_the_taste(window, seed_file, tiny_bundle, qtbot):
     assert fits[0] > fits[-1]
     item = panel.list.item(panel.row_of(panel.keys()[0]))
     assert f"fit {fits[0]:+.1f}" in item.text() and "Fit to your taste" in item.toolTip()
+
+
+def test_best_of_n_dialog_generates_n_and_keeps_the_panels_count(window, seed_file,
+                                                                 tiny_bundle, qtbot):
+    ready(window, seed_file, tiny_bundle, qtbot, takes=2)
+    dialog = window.ratings.best_of_dialog()  # Generate › Generate best of N…
+    assert dialog.isVisible() and "best 2" in dialog.labelText()
+    assert dialog.intMinimum() == 3
+    dialog.setIntValue(5)
+    with qtbot.waitSignal(window.ratings.scored, timeout=60000), \
+            qtbot.waitSignal(window.takesReady, timeout=60000) as made:
+        dialog.accept()
+    assert len(made.args[0]) == 5
+    assert len(window.generation_bridge.groups[-1].records) == 2
+    assert window.ratings.best_of_dialog().intValue() == 5  # remembered
