@@ -189,11 +189,11 @@ class RatingsBridge(QObject):
         self._adapt()
 
     def _log_failed(self, message: str) -> None:
-        """Unreadable (not damaged: a permission, a disk): say so; ratings still work in memory
-        and each new one is tried again."""
+        """Unreadable (not damaged: a permission, a disk): say so. Ratings go on: each new
+        one is still written to the log if it can be, and counts for this session anyway."""
         self._loaded = True
-        self.messages.notice(NOTICE_KEY, f"{message}. Ratings of this session are kept in "
-                             "memory only if they cannot be saved.")
+        self.messages.notice(NOTICE_KEY, f"{message}; the ratings made from now on count for "
+                             "this session, and are saved to it if it can be written")
         self.loaded.emit()
 
     def _append(self, rating: Rating) -> None:
