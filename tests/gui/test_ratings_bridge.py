@@ -318,3 +318,19 @@ def test_best_of_n_dialog_generates_n_and_keeps_the_panels_count(window, seed_fi
     assert len(made.args[0]) == 5
     assert len(window.generation_bridge.groups[-1].records) == 2
     assert window.ratings.best_of_dialog().intValue() == 5  # remembered
+
+
+def test_an_unreadable_log_is_said_and_ratings_still_count(make_window, ratings_folder, qtbot,
+                                                           seed_file, tiny_bundle):
+    (ratings_folder / LOG_NAME).mkdir(parents=True)  # not a file: cannot be read or appended
+    window = make_window()
+    qtbot.waitUntil(lambda: window.ratings._loaded, timeout=10000)
+    qtbot.waitUntil(window.notice_bar.isVisible, timeout=5000)
+    assert LOG_NAME in window.notice_bar.text.text()
+    assert "cannot be read" in window.notice_bar.text.text()
+    ready(window, seed_file, tiny_bundle, qtbot, takes=1)
+    generate(window, qtbot)
+    window.like_action.trigger()
+    assert "cannot save the rating" in window.notice_bar.text.text()
+    assert len(window.ratings.counted()) == 1 and window.isVisible()
+    assert (ratings_folder / LOG_NAME).is_dir()  # left as it was
