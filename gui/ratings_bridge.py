@@ -520,10 +520,11 @@ class RatingsBridge(QObject):
         best = self._best
         if best is not None and best.group is group:
             self._best = None
-            chosen = self.ranked(group.records)[: best.keep]
-            chosen = sorted(chosen, key=lambda r: r.take.index)
+            ranked = self.ranked(group.records)[: best.keep]
+            chosen = sorted(ranked, key=lambda r: r.take.index)
             by = "fit to your taste" if self.taste.steered() else "the model's NLL"
             self.generation.replace_group(group, replace(group, records=tuple(chosen)))
+            self.takes_panel.select(ranked[0].key)  # the best one, to listen to first
             self.messages.status(f"Best {len(chosen)} of {len(group.records)} takes by {by}",
                                  10000)
         elif self.actions["sort_fit_action"].isChecked():

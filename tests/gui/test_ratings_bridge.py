@@ -271,6 +271,7 @@ def test_takes_are_scored_sorted_and_best_of_n(window, seed_file, tiny_bundle, q
     nll = [bridge._seen[id(t)].score.nll for t in six]
     best = sorted(range(6), key=lambda i: nll[i])[:2]
     assert sorted(r.take.index for r in group.records) == sorted(best)
+    assert panel.current() == (2, best[0])  # the best is the one shown
 
 
 def test_more_like_this_on_selected_bars(window, seed_file, tiny_bundle, qtbot,
