@@ -335,3 +335,18 @@ def test_an_unreadable_log_is_said_and_ratings_still_count(make_window, ratings_
     assert "cannot save the rating" in window.notice_bar.text.text()
     assert len(window.ratings.counted()) == 1 and window.isVisible()
     assert (ratings_folder / LOG_NAME).is_dir()  # left as it was
+
+
+def test_a_notice_flashed_as_its_window_goes_leaves_no_timer_behind(qtbot):
+    """The same notice twice flashes it for 350 ms; the bar deleted meanwhile (a window
+    closed: a test ending right after a second notice) must not be styled after its end."""
+    import shiboken6
+
+    from gui.notice import NoticeBar
+
+    bar = NoticeBar()
+    bar.show_notice("ratings-log", "the log cannot be read")
+    bar.show_notice("ratings-log", "the rating cannot be saved")  # visible: a flash
+    shiboken6.delete(bar)
+    qtbot.wait(500)  # pytest-qt fails the test on an exception in the event loop
+
