@@ -129,6 +129,29 @@ ACTIONS: tuple[ActionSpec, ...] = (
                enabled=False, help="make the selected take again, alone"),
     ActionSpec("discard_action", "&Discard takes", tip="Drop every take of the history",
                enabled=False),
+    # ratings (gui.ratings_bridge connects these itself)
+    ActionSpec("like_action", "&Like take", ("Ctrl+Shift+L",),
+               tip="Rate the selected take: more like it (the next takes lean its way)",
+               enabled=False, help="like the selected take"),
+    ActionSpec("dislike_action", "D&islike take", ("Ctrl+Shift+D",),
+               tip="Rate the selected take: less like it", enabled=False,
+               help="dislike the selected take"),
+    ActionSpec("more_action", "&More like this", ("Ctrl+Shift+M",),
+               tip="A strong like, for the selected take (or its bars selected in the ruler)",
+               enabled=False, help="more like this (take or selected bars)"),
+    ActionSpec("best_of_action", "Generate &best of N…", ("Ctrl+Shift+B",), "sparkle",
+               "Generate many takes and show only the best (by fit to your taste, or as the "
+               "model likes them most)", help="generate best of N"),
+    ActionSpec("sort_fit_action", "&Sort takes by fit", checkable=True,
+               tip="Order each generation's takes by fit to your taste (without one: as the "
+                   "model likes them most)"),
+    ActionSpec("adapt_action", "&Adapt to my ratings", checkable=True,
+               tip="Generate from the model adapted to your ratings (off: the shipped model, "
+                   "exactly)"),
+    ActionSpec("reset_ratings_action", "&Reset ratings…",
+               tip="Start over: the ratings log is put aside and the shipped model comes back"),
+    ActionSpec("export_adapted_action", "E&xport adapted model…", enabled=False,
+               tip="Save the model adapted to your ratings as a model folder"),
     ActionSpec("live_action", "&Live", ("Ctrl+L",), "live",
                "Call and response with a MIDI keyboard", checkable=True, help="live mode"),
     # help

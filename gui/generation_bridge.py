@@ -121,6 +121,8 @@ def model_text(bundle) -> tuple[str, str]:
 
 class GenerationBridge(QObject):
     takesReady = Signal(list)
+    keeping = Signal(object)  # the TakeRecord about to be kept (gui.ratings_bridge: a like)
+    rejected = Signal(list)  # the TakeRecords the person discarded (there: dislikes)
 
     def __init__(self, doc: Document, roll: PianoRoll, controls: GenerationControls,
                  takes_panel: TakesPanel, takes_dock: QDockWidget, messages: Messages,
@@ -143,6 +145,12 @@ class GenerationBridge(QObject):
         self._model_name = ""
         self._generated_at = 0.0
         self._kept: _Kept | None = None
+        # What the next generation runs: called on the UI thread when Generate starts (with
+        # the TakeRecord being made again, or None), it returns a function of the loaded
+        # bundle giving (the bundle to use, a logit bias or None) in the worker
+        # (gui.ratings_bridge: the adapted model and the taste's steering; for a take made
+        # again, those it was made with, so it has the same notes).
+        self.steering: Callable[[TakeRecord | None], Callable] | None = None
         doc.changed.connect(self.update_ready)
         doc.undo_stack.indexChanged.connect(self._undo_moved)
         takes_panel.takeSelected.connect(self.select_take)
@@ -205,9 +213,10 @@ class GenerationBridge(QObject):
         action.setToolTip(reason or "Write continuations of the piece (Ctrl+G)")
         action.setStatusTip(reason or "Write continuations of the piece")
 
-    def generate(self, settings=None, *, again: bool = False) -> Job | None:
+    def generate(self, settings=None, *, again: bool = False,
+                 remake: TakeRecord | None = None) -> Job | None:
         """Generate takes from the whole piece, in the background (``settings``: other than
-        the panel's, e.g. one take made again)."""
+        the panel's, e.g. one take made again: ``remake``)."""
         if self.is_generating():
             return None
         try:
@@ -220,13 +229,16 @@ class GenerationBridge(QObject):
             return None
         path = self.controls.model_path()
         bundles = self.bundles
+        steering = self.steering(remake) if self.steering is not None else None
 
         def work(progress, cancelled):
             from composer.generate import generate
 
-            bundle = bundles.get(path)
+            bundle, steer = bundles.get(path), None
+            if steering is not None:
+                bundle, steer = steering(bundle)
             return bundle.name, generate(bundle, seed, settings, progress=progress,
-                                         cancelled=cancelled)
+                                         cancelled=cancelled, steer=steer)
 
         self._set_generating(True)
         count = settings.takes
@@ -252,7 +264,7 @@ class GenerationBridge(QObject):
             self.messages.status("Make again is for continuations: regenerate the bars or "
                                  "harmonize again for new takes")
             return None
-        return self.generate(record.alone(), again=True)
+        return self.generate(record.alone(), again=True, remake=record)
 
     def cancel_generation(self) -> None:
         if self.is_generating():
@@ -385,6 +397,7 @@ class GenerationBridge(QObject):
         record = self.current_record()
         if record is None:
             return False
+        self.keeping.emit(record)
         take = record.take
         notes = {note_id: rn.note for note_id, rn in self.doc.notes.items()}
         stack = self.doc.undo_stack
@@ -427,6 +440,24 @@ class GenerationBridge(QObject):
 
     def discard_takes(self) -> None:
         self._show_groups([], None)
+
+    def reject_takes(self) -> None:
+        """Discard all, by the person (not a new piece or a trim): the takes were not
+        wanted."""
+        records = self.records()
+        if records:
+            self.rejected.emit(records)
+        self.discard_takes()
+
+    def replace_group(self, group: TakeGroup, new: TakeGroup) -> None:
+        """Show ``new`` in place of ``group`` (best of N: only the best takes of it)."""
+        if not any(g is group for g in self.groups):
+            return
+        groups = [new if g is group else g for g in self.groups]
+        current = self.takes_panel.current()
+        keys = {r.key for g in groups for r in g.records}
+        first = new.records[0].key if new.records else None
+        self._show_groups(groups, current if current in keys else first)
 
     def forget(self) -> None:
         """A new piece: the history and what Keep put away go."""

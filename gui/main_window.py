@@ -43,6 +43,7 @@ from gui.messages import Messages
 from gui.notice import NoticeBar
 from gui.playback_bridge import PlaybackBridge
 from gui.preferences import PreferencesDialog, SoundPreferences
+from gui.ratings_bridge import RatingsBridge
 from gui.recorder import MidiRecorder
 from gui.recording_bridge import RecordingBridge
 from gui.roll_view import PianoRollView
@@ -170,6 +171,11 @@ class MainWindow(QMainWindow):
             self.doc, self.roll, self.controls, self.takes_panel, self.takes_dock, m,
             self.actions, self.bundles, start_job=self._start,
             model_loaded=lambda: self.live.update_generation(), parent=self)
+        self.ratings = RatingsBridge(
+            self.generation_bridge, self.doc, self.takes_panel, m, self.actions, self.bundles,
+            model_path=self.controls.model_path, take_count=self.controls.takes.value,
+            start_job=self._start, status_bar=self.statusBar(), settings=self.settings,
+            bars=lambda: self.view.ruler.bar_span, dialogs=self, parent=self)
         self.infill = InfillBridge(self.doc, self.roll, self.view.ruler, self.controls,
                                    self.generation_bridge, m, self.regenerate_action,
                                    self.bundles, start_job=self._start, parent=self)
@@ -229,7 +235,7 @@ class MainWindow(QMainWindow):
             "compare_action": lambda: self.generation_bridge.compare(),
             "again_action": lambda: self.generation_bridge.make_again(),
             "continue_action": lambda: self.keep_and_continue(),
-            "discard_action": lambda: self.discard_takes(),
+            "discard_action": lambda: self.generation_bridge.reject_takes(),
             "live_action": lambda on: self.live.toggle(on),
             "shortcuts_action": self.show_shortcuts,
             "readme_action": lambda: self.show_readme(),
@@ -266,11 +272,12 @@ class MainWindow(QMainWindow):
         self.controls.generateRequested.connect(self.generate)
         self.controls.cancelRequested.connect(self.cancel_generation)
         self.controls.modelChanged.connect(lambda path: self.load_model(path))
+        self.controls.modelChanged.connect(lambda _path: self.ratings.model_changed())
         self.controls.settingsChanged.connect(self.live.update_generation)
         self.takes_panel.takeSelected.connect(lambda _key: self.playback.take_changed())
         self.takes_panel.keepRequested.connect(self.keep_take)
         self.takes_panel.keepContinueRequested.connect(self.keep_and_continue)
-        self.takes_panel.discardRequested.connect(self.discard_takes)
+        self.takes_panel.discardRequested.connect(self.generation_bridge.reject_takes)
         self.takes_panel.playRequested.connect(self.playback.play_take)
         self.recent_menu.aboutToShow.connect(
             lambda: self.files.fill_recent_menu(self.recent_menu))

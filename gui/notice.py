@@ -69,7 +69,8 @@ class NoticeBar(QFrame):
         self.show()
         if again:
             self._style(flash=True)
-            QTimer.singleShot(350, lambda: self._style(flash=False))
+            # Bound to the bar: a window closed within the flash takes the timer with it.
+            QTimer.singleShot(350, self, lambda: self._style(flash=False))
         self.shown.emit(key)
 
     def dismiss(self, key: str | None = None) -> None:

@@ -87,11 +87,19 @@ class TakesPanel(QWidget):
         buttons.addWidget(self.compare_button, 1, 1)
         buttons.addWidget(self.again_button, 2, 0)
         buttons.addWidget(self.discard_button, 2, 1)
+        self.button_grid = buttons  # gui.ratings_bridge adds a column: like, dislike, more
         layout = QVBoxLayout(self)
         layout.addWidget(self.placeholder)
         layout.addWidget(self.list, 1)
         layout.addLayout(buttons)
         self._keys: list[tuple[int, int] | None] = []
+        self._records: dict = {}  # key -> TakeRecord, of the rows shown
+        # Set by gui.ratings_bridge: per record, a line for its row and lines for its tooltip
+        # (its scores, its rating); the order of a generation's takes (sorted by fit); more
+        # entries for the context menu (like, dislike).
+        self.annotate = None  # Callable[[TakeRecord], tuple[str, str]] | None
+        self.order = None  # Callable[[Sequence[TakeRecord]], list[TakeRecord]] | None
+        self.menu_actions: list = []
         self._selected: tuple[int, int] | None = None
         self._before: tuple[int, int] | None = None  # the take selected before (A/B)
         self.list.currentItemChanged.connect(self._item_changed)
@@ -113,6 +121,7 @@ class TakesPanel(QWidget):
         self.list.blockSignals(True)
         self.list.clear()
         self._keys = []  # per row: the take's key, None for a heading
+        self._records = {}
         keys = []
         for group in reversed(groups):
             heading = QListWidgetItem(group.headline())
@@ -123,14 +132,12 @@ class TakesPanel(QWidget):
             heading.setToolTip(group.headline())
             self.list.addItem(heading)
             self._keys.append(None)
-            for record in group.records:
-                take = record.take
-                info = grid.readout(take.notes, take.start_beat, take.end_beat)
-                item = QListWidgetItem(swatch(take_color(record.serial)),
-                                       f"{record.label}  —  {info.text()}")
-                item.setToolTip(record.describe())
+            for record in (self.order(group.records) if self.order else group.records):
+                item = QListWidgetItem(swatch(take_color(record.serial)), "")
+                self._describe(item, record)
                 self.list.addItem(item)
                 self._keys.append(record.key)
+                self._records[record.key] = record
                 keys.append(record.key)
         self.list.blockSignals(False)
         has = bool(keys)
@@ -151,6 +158,20 @@ class TakesPanel(QWidget):
             self.takeSelected.emit(None)
         else:
             self.select(chosen)
+
+    def _describe(self, item: QListWidgetItem, record) -> None:
+        take = record.take
+        info = grid.readout(take.notes, take.start_beat, take.end_beat)
+        line, tip = self.annotate(record) if self.annotate else ("", "")
+        item.setText(f"{record.label}  —  {info.text()}" + (f"\n{line}" if line else ""))
+        item.setToolTip(record.describe() + (f"\n\n{tip}" if tip else ""))
+
+    def refresh(self) -> None:
+        """Say each row's take again (its scores or its rating changed), in place."""
+        for row, key in enumerate(self._keys):
+            record = self._records.get(key) if key is not None else None
+            if record is not None:
+                self._describe(self.list.item(row), record)
 
     def keys(self) -> list[tuple[int, int]]:
         """The takes' keys in the order shown (newest generation first)."""
@@ -211,4 +232,7 @@ class TakesPanel(QWidget):
         menu.addAction("Play take", self.playRequested.emit)
         menu.addAction("Keep", self.keepRequested.emit)
         menu.addAction("Make again (alone)", lambda: self.againRequested.emit(key))
+        if self.menu_actions:
+            menu.addSeparator()
+            menu.addActions(self.menu_actions)
         menu.popup(self.list.viewport().mapToGlobal(pos))

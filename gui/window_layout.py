@@ -109,6 +109,12 @@ def build_menus(window: QMainWindow, a: dict[str, QAction], dock_toggles: list[Q
                               a["compare_action"], a["again_action"]])
     generate_menu.addSeparator()
     generate_menu.addActions([a["keep_action"], a["continue_action"], a["discard_action"]])
+    generate_menu.addSeparator()
+    generate_menu.addActions([a["like_action"], a["dislike_action"], a["more_action"],
+                              a["best_of_action"], a["sort_fit_action"]])
+    adaptation_menu = generate_menu.addMenu("Ada&ptation")
+    adaptation_menu.addActions([a["adapt_action"], a["reset_ratings_action"],
+                                a["export_adapted_action"]])
     help_menu = bar.addMenu("&Help")
     help_menu.addActions([a["readme_action"], a["model_card_action"]])
     help_menu.addSeparator()

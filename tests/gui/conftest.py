@@ -42,6 +42,15 @@ def seed_file(tmp_path) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def ratings_folder(tmp_path, monkeypatch) -> Path:
+    """Every window's ratings log (composer.ratings.data_dir) in this test's own folder,
+    never the user's."""
+    folder = tmp_path / "composer-data"
+    monkeypatch.setenv("COMPOSER_DATA", str(folder))
+    return folder
+
+
 @pytest.fixture
 def settings(tmp_path) -> QSettings:
     return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
