@@ -423,14 +423,20 @@ class Adapter:
 
     def add_stream(self, stream: Stream | None, sign: float, weight: float = 1.0,
                    name: str = "") -> bool:
-        if stream is None:
-            return False
-        h, y = hidden_rows(self.bundle, stream)
-        if not len(y):
-            return False
-        self.rated.append(_Rated(h, y, float(sign), float(weight)))
-        self.names.append(("like" if sign > 0 else "dislike", name))
-        return True
+        return stream is not None and self.add_streams([(stream, sign, weight, name)]) == 1
+
+    def add_streams(self, items: Sequence[tuple[Stream, float, float, str]]) -> int:
+        """Add ``(stream, sign, weight, name)`` items; streams with the same context (takes
+        of one seed) share one pass over it (:func:`hidden_rows_batch`). Returns how many
+        had something to learn from."""
+        added = 0
+        rows = hidden_rows_batch(self.bundle, [stream for stream, *_ in items])
+        for (_, sign, weight, name), (h, y) in zip(items, rows):
+            if len(y):
+                self.rated.append(_Rated(h, y, float(sign), float(weight)))
+                self.names.append(("like" if sign > 0 else "dislike", name))
+                added += 1
+        return added
 
     def add_rating(self, rating) -> bool:
         return self.add_ratings([rating]) == 1
@@ -439,15 +445,8 @@ class Adapter:
         """Add several ratings (the takes of one generation share one pass over their seed);
         returns how many had something to learn from."""
         pairs = [(r, stream_of_rating(self.bundle, r)) for r in ratings]
-        pairs = [(r, s) for r, s in pairs if s is not None]
-        added = 0
-        for (rating, _), (h, y) in zip(pairs, hidden_rows_batch(self.bundle,
-                                                                 [s for _, s in pairs])):
-            if len(y):
-                self.rated.append(_Rated(h, y, rating.sign, rating.weight))
-                self.names.append(("like" if rating.sign > 0 else "dislike", rating.source))
-                added += 1
-        return added
+        return self.add_streams([(s, r.sign, r.weight, r.source) for r, s in pairs
+                                 if s is not None])
 
     def add_replay(self, stream: Stream | None) -> None:
         if stream is not None:
@@ -512,10 +511,10 @@ def adapt_files(bundle: ModelBundle, likes: Sequence[str | os.PathLike],
     streams = [(file_stream(bundle, p), 1.0, str(p)) for p in likes]
     streams += [(file_stream(bundle, p), -1.0, str(p)) for p in dislikes]
     adapter = Adapter(bundle, settings)
-    for stream, sign, name in streams:
-        if progress:
+    if progress:
+        for _stream, _sign, name in streams:
             progress(name)
-        adapter.add_stream(stream, sign, name=name)
+    adapter.add_streams([(stream, sign, 1.0, name) for stream, sign, name in streams])
     if not adapter.rated:
         raise RatingsError("none of the rated files has events to learn from")
     for path in replay_files:
@@ -526,9 +525,13 @@ def adapt_files(bundle: ModelBundle, likes: Sequence[str | os.PathLike],
         adapter.add_replay(stream_of(bundle, piece.notes, 0.0, piece.end_beat + 1e-6,
                                      pedals=piece.pedals, time_signatures=piece.time_signatures,
                                      max_events=REPLAY_EVENTS))
-    # The rated files' own contexts (the seeds of takes) are replay data too.
+    # The rated files' own contexts (the seeds of takes) are replay data too, each once
+    # (the takes of one seed share it).
+    seen: set[bytes] = set()
     for stream, _sign, _name in streams:
-        if stream.first > 8:
+        context = stream.ids[: stream.first].tobytes()
+        if stream.first > 8 and context not in seen:
+            seen.add(context)
             cut = slice(max(0, stream.first - REPLAY_EVENTS), stream.first)
             adapter.add_replay(replace(stream, ids=stream.ids[cut], first=1,
                                        positions=None if stream.positions is None
