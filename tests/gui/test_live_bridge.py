@@ -43,6 +43,9 @@ def test_live_phrase_and_answer_appear_in_the_roll(window, midi_rig, tiny_bundle
     panel.max_wait.setValue(0.5)
     panel.start()
     qtbot.waitUntil(panel.is_running, timeout=15000)
+    # The session opens its ports on a thread of its own: notes played before it says it
+    # listens are not heard (a loaded machine can take seconds for that).
+    qtbot.waitUntil(lambda: "listening" in panel.status_text().lower(), timeout=30000)
     phrase = [60, 64, 67, 72]
     for pitch in phrase:
         keyboard.send(mido.Message("note_on", note=pitch, velocity=90))

@@ -8,6 +8,7 @@ import pytest
 from composer import ports
 from composer.errors import PortError
 from gui.document import SEED
+from tests import jack_server
 from tests.jack_server import jack  # noqa: F401  (fixture)
 
 
@@ -20,13 +21,14 @@ def keyboard(jack, monkeypatch):  # noqa: F811
     port.close()
 
 
-def test_record_notes_from_a_keyboard(window, keyboard, qtbot):  # noqa: F811
+def test_record_notes_from_a_keyboard(window, keyboard, jack, qtbot):  # noqa: F811
     names = window.refresh_inputs()
     assert any("Test keyboard" in name for name in names), names
     window.input_combo.setCurrentIndex(
         next(i for i, name in enumerate(names) if "Test keyboard" in name))
     window.record_action.trigger()  # Ctrl+R
     assert window.recorder.is_recording()
+    assert jack_server.wait_connected(jack, "Test keyboard"), "the recorder never connected"
     sent = []  # (on, off) times as sent: a loaded machine oversleeps, the recorder must not
     for pitch in (60, 64):
         on = time.monotonic()
