@@ -91,17 +91,17 @@ def weights_fingerprint(bundle) -> str:
     return h.hexdigest()[:16]
 
 
-TINY_WEIGHTS = 'b56c94cc79417b51'
+TINY_WEIGHTS = '5d8da1d04757054f'
 TINY = {
-    'default-3-takes': 'ae1c5e20da581668',
-    'no-memory-top-k': '2f51373a5ccf91ce',
+    'default-3-takes': '3b157c035852741c',
+    'no-memory-top-k': '8820d8f9e97fd3dd',
     'key-lock-range-poly': 'caf178849521c520',
     'no-guard-hot': '29e2486eb7838867',
     'seconds-start-style': '3061d971ce8cd8a3',
-    'free-time-first-take': '0cb79e781f1cf70a',
-    'long-16-bars': 'c8609a578d9fe5c0',
+    'free-time-first-take': '51886b43538ed695',
+    'long-16-bars': '74f66ad61dde77ff',
 }
-PLAIN_WEIGHTS = '9ffc756f70634958'
+PLAIN_WEIGHTS = 'd5acfb3e4fa66a3a'
 PLAIN = {
     'default-3-takes': 'c4ac9ae840e3c248',
     'no-memory-top-k': '5f1cad091de46a9a',
